@@ -1,0 +1,99 @@
+"""Connector config: validation against the spec's JSON schema, and the secrets it marks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import jsonschema
+
+from ferry.errors import ConfigError
+
+MASK = "**********"
+
+
+def _path(parts: Any) -> str:
+    return ".".join(str(p) for p in parts) or "(config)"
+
+
+def validate_config(schema: Mapping[str, Any], config: Mapping[str, Any], connector: str | None = None) -> None:
+    """Raise ConfigError naming the offending field when `config` does not satisfy `schema`."""
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors) or errors[0]
+    field = _path(error.absolute_path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        field = _path([*error.absolute_path, missing])
+        message = f"config is missing the required field '{field}'"
+    elif error.validator == "additionalProperties":
+        message = f"config has an unknown field at '{field}': {error.message}"
+    else:
+        # The offending value may be a secret: describe the rule, never echo the value.
+        shown = error.message if not is_secret_path(schema, list(error.absolute_path)) else f"invalid value ({error.validator})"
+        message = f"config field '{field}' is invalid: {shown}"
+    raise ConfigError(message, hint="Fix the connector config and try again.", field=field, connector=connector)
+
+
+def _secret_paths(schema: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    if not isinstance(schema, Mapping):
+        return
+    for name, prop in (schema.get("properties") or {}).items():
+        path = (*prefix, name)
+        if isinstance(prop, Mapping) and prop.get("airbyte_secret"):
+            yield path
+        yield from _secret_paths(prop, path)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for option in schema.get(key) or []:
+            yield from _secret_paths(option, prefix)
+    items = schema.get("items")
+    if isinstance(items, Mapping):
+        yield from _secret_paths(items, prefix)
+
+
+def secret_paths(schema: Mapping[str, Any]) -> set[tuple[str, ...]]:
+    return set(_secret_paths(schema))
+
+
+def is_secret_path(schema: Mapping[str, Any], path: list[Any]) -> bool:
+    keys = tuple(str(p) for p in path if not isinstance(p, int))
+    return any(keys[: len(p)] == p for p in secret_paths(schema))
+
+
+def _walk(config: Any, path: tuple[str, ...]) -> Iterator[Any]:
+    if not path:
+        yield config
+        return
+    if isinstance(config, Mapping):
+        if path[0] in config:
+            yield from _walk(config[path[0]], path[1:])
+    elif isinstance(config, list):
+        for item in config:
+            yield from _walk(item, path)
+
+
+def secret_values(schema: Mapping[str, Any], config: Mapping[str, Any]) -> set[str]:
+    """The secret strings in `config` (values of spec fields marked `airbyte_secret`)."""
+    found: set[str] = set()
+    for path in secret_paths(schema):
+        for value in _walk(config, path):
+            if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value):
+                found.add(str(value))
+    return found
+
+
+def mask_config(schema: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `config` with every secret field replaced by the mask."""
+    paths = secret_paths(schema)
+
+    def walk(value: Any, prefix: tuple[str, ...]) -> Any:
+        if isinstance(value, Mapping):
+            return {k: MASK if (*prefix, k) in paths else walk(v, (*prefix, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, prefix) for v in value]
+        return value
+
+    out: dict[str, Any] = walk(config, ())
+    return out
