@@ -1,0 +1,1 @@
+"""Command-line interfaces: `ferry` and `ferry-connector`."""
