@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from ferry.cdk.casting import RowChanges, cast_values, conform_array, with_changes
 from ferry.cdk.schema import CHANGES_COLUMN, CHANGES_TYPE, Column, arrow_schema, columns_of
+from ferry.cdk.schema import nulls as _nulls
 from ferry.protocol import RecordMessage, StreamDescriptor
 
 
@@ -49,14 +50,14 @@ class StreamTyper:
         if batch.schema.equals(self.schema, check_metadata=False) and batch.num_columns == len(self.columns):
             return batch
         changes: RowChanges = [None] * batch.num_rows
-        arrays: list[pa.Array] = []
-        fields: list[pa.Field] = []
+        arrays: list[pa.Array[Any]] = []
+        fields: list[pa.Field[Any]] = []
         names = batch.schema.names
         for column, target in zip(self.columns, self.schema, strict=True):
             if column.name in names:
                 array = conform_array(batch.column(column.name), column, changes)
             else:
-                array = pa.nulls(batch.num_rows, column.arrow_type)
+                array = _nulls(batch.num_rows, column.arrow_type)
             arrays.append(array)
             fields.append(target.with_type(array.type))
         if CHANGES_COLUMN in names:

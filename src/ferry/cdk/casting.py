@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ferry.cdk.schema import CHANGES_COLUMN, CHANGES_TYPE, Column, Kind
+from ferry.cdk.schema import nulls as _nulls
 from ferry.protocol import Reason
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -193,7 +194,7 @@ def _note(changes: RowChanges, row: int, field: str, reason: Reason) -> None:
         existing.append(entry)
 
 
-def cast_values(values: Sequence[Any], column: Column, changes: RowChanges) -> pa.Array:
+def cast_values(values: Sequence[Any], column: Column, changes: RowChanges) -> pa.Array[Any]:
     """A typed Arrow array for `values`; failures become NULL and are noted in `changes` (one slot per row)."""
     target = column.arrow_type
     if column.kind in _FAST:
@@ -223,7 +224,7 @@ def cast_values(values: Sequence[Any], column: Column, changes: RowChanges) -> p
         return _array_one_by_one(out, column, changes)
 
 
-def _array_one_by_one(values: list[Any], column: Column, changes: RowChanges) -> pa.Array:
+def _array_one_by_one(values: list[Any], column: Column, changes: RowChanges) -> pa.Array[Any]:
     target = column.arrow_type
     kept: list[Any] = []
     for row, value in enumerate(values):
@@ -236,14 +237,14 @@ def _array_one_by_one(values: list[Any], column: Column, changes: RowChanges) ->
     return pa.array(kept, type=target)
 
 
-def changes_array(changes: RowChanges) -> pa.Array | None:
+def changes_array(changes: RowChanges) -> pa.Array[Any] | None:
     """The CHANGES_COLUMN for a batch, or None when no row has a change (the common case)."""
     if not any(changes):
         return None
     return pa.array(changes, type=CHANGES_TYPE)
 
 
-def conform_array(array: pa.Array | pa.ChunkedArray, column: Column, changes: RowChanges) -> pa.Array:
+def conform_array(array: pa.Array[Any] | pa.ChunkedArray[Any], column: Column, changes: RowChanges) -> pa.Array[Any]:
     """An Arrow column brought to the column's type: cast when Arrow can, value by value when it cannot."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
@@ -256,7 +257,7 @@ def conform_array(array: pa.Array | pa.ChunkedArray, column: Column, changes: Ro
     ):
         return array  # nested data stays nested; each destination writes it as its JSON type
     if pa.types.is_null(dtype):
-        return pa.nulls(len(array), target)
+        return _nulls(len(array), target)
     if column.kind is not Kind.JSON:
         try:
             return pc.cast(array, target, safe=True)

@@ -50,7 +50,7 @@ class Column:
     def arrow_type(self) -> pa.DataType:
         return _ARROW[self.kind]
 
-    def arrow_field(self) -> pa.Field:
+    def arrow_field(self) -> pa.Field[Any]:
         metadata = JSON_METADATA if self.kind is Kind.JSON else None
         return pa.field(self.name, self.arrow_type, nullable=True, metadata=metadata)
 
@@ -103,7 +103,13 @@ def arrow_schema(json_schema: dict[str, Any]) -> pa.Schema:
     return pa.schema([c.arrow_field() for c in columns_of(json_schema)])
 
 
-def is_json_field(field: pa.Field) -> bool:
+def nulls(n: int, dtype: pa.DataType) -> pa.Array[Any]:
+    """An all-null array of any type (pyarrow's typing overloads do not cover a plain DataType)."""
+    out: pa.Array[Any] = pa.nulls(n, dtype)  # type: ignore[call-overload]
+    return out
+
+
+def is_json_field(field: pa.Field[Any]) -> bool:
     return bool(field.metadata and field.metadata.get(b"ferry.logical") == b"json")
 
 

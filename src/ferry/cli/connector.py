@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ferry.cdk.entrypoint import launch
+from ferry.cdk.entrypoint import Connector, launch
 from ferry.connectors import registry
 from ferry.errors import ConfigError
 
@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"usage: ferry-connector CONNECTOR COMMAND [ARGS]\nconnectors: {sources} {destinations}")
         return 0 if args else 2
     kind, _, name = args[0].partition("-")
+    connector: Connector
     try:
         if kind == "source":
             connector = registry.source(name)

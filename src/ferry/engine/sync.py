@@ -1,0 +1,243 @@
+"""Runs one sync: source -> typing and counting -> destination, saving each state only once committed."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ferry.cdk import DestinationInput, RecordBatch, RecordBuffer, StreamTyper
+from ferry.cdk.secrets import mask
+from ferry.engine import faults
+from ferry.engine.ledger import Ledger, StreamCounts
+from ferry.engine.prefetch import prefetch
+from ferry.engine.runners import DestinationRunner, SourceRunner
+from ferry.engine.state_store import ConnectionState, StateStore
+from ferry.errors import ConnectorError, FerryError, InternalError
+from ferry.protocol import (
+    ConfiguredCatalog,
+    ConfiguredStream,
+    DestinationSyncMode,
+    Level,
+    Message,
+    StateMessage,
+    StreamDescriptor,
+    SyncMode,
+    TraceType,
+    Type,
+    completed_status,
+)
+
+log = logging.getLogger("ferry.engine")
+
+_REFRESH_MODE = {
+    DestinationSyncMode.append: DestinationSyncMode.overwrite,
+    DestinationSyncMode.append_dedup: DestinationSyncMode.overwrite_dedup,
+}
+
+
+class SyncObserver(Protocol):
+    """Receives progress as it happens (the CLI draws it; the server stores it)."""
+
+    def on_records(self, stream: StreamDescriptor, count: int) -> None: ...
+
+    def on_checkpoint(self, streams: dict[StreamDescriptor, StreamCounts]) -> None: ...
+
+    def on_log(self, level: Level, text: str) -> None: ...
+
+
+class NullObserver:
+    def on_records(self, stream: StreamDescriptor, count: int) -> None:
+        pass
+
+    def on_checkpoint(self, streams: dict[StreamDescriptor, StreamCounts]) -> None:
+        pass
+
+    def on_log(self, level: Level, text: str) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class SyncResult:
+    sync_id: int
+    succeeded: bool
+    seconds: float
+    streams: dict[StreamDescriptor, StreamCounts] = field(default_factory=dict)
+    error: FerryError | None = None
+
+    @property
+    def records_committed(self) -> int:
+        return sum(c.committed for c in self.streams.values())
+
+
+class Sync:
+    """One run of a configured catalog from a source to a destination."""
+
+    def __init__(
+        self,
+        source: SourceRunner,
+        destination: DestinationRunner,
+        catalog: ConfiguredCatalog,
+        store: StateStore,
+        *,
+        full_refresh: bool = False,
+        observer: SyncObserver | None = None,
+        batch_rows: int = 10_000,
+    ) -> None:
+        self.source = source
+        self.destination = destination
+        self.catalog = catalog
+        self.store = store
+        self.full_refresh = full_refresh
+        self.observer: SyncObserver = observer or NullObserver()
+        self.batch_rows = batch_rows
+        self.ledger = Ledger()
+        self.state = ConnectionState()
+        self.source_errors: list[str] = []
+
+    def run(self) -> SyncResult:
+        started = time.monotonic()
+        error: FerryError | None = None
+        try:
+            self.state = self.store.load()
+            source_catalog, destination_catalog = self._plan()
+            outputs = self.destination.write(destination_catalog, self._forward(source_catalog, destination_catalog))
+            for message in outputs:
+                self._handle_output(message)
+            if self.ledger.unacknowledged():
+                raise InternalError(
+                    f"destination '{self.destination.name}' finished without acknowledging "
+                    f"{self.ledger.unacknowledged()} state(s); their records are not known to be committed"
+                )
+            self._finish()
+        except FerryError as exc:
+            error = exc
+        except Exception as exc:
+            log.debug("sync failed", exc_info=True)
+            error = InternalError(mask(f"{type(exc).__name__}: {exc}"))
+        if error is not None and self.source_errors and not isinstance(error, ConnectorError):
+            error.context.setdefault("source_errors", list(self.source_errors))
+        return SyncResult(self.state.sync_id, error is None, time.monotonic() - started, self.ledger.streams, error)
+
+    # -- planning ------------------------------------------------------------------------------
+
+    def _plan(self) -> tuple[ConfiguredCatalog, ConfiguredCatalog]:
+        """Give every stream its sync id and generation; save that before any data moves."""
+        state = self.state
+        state.sync_id += 1
+        if self.full_refresh:
+            state.shared_state, state.legacy = None, None
+        source_streams, destination_streams = [], []
+        for stream in self.catalog.streams:
+            entry = state.entry(stream.descriptor)
+            if self.full_refresh:
+                entry.state, entry.truncating = None, False
+            if stream.sync_mode is SyncMode.full_refresh:
+                # A full refresh left unfinished resumes its generation when the stream can resume.
+                if not (stream.stream.is_resumable and entry.state is not None):
+                    entry.generation += 1
+                    entry.state = None
+                entry.truncating = _replaces(stream.destination_sync_mode)
+            elif self.full_refresh:
+                entry.generation += 1
+                entry.truncating = True
+            mode = stream.destination_sync_mode
+            if entry.truncating and stream.sync_mode is SyncMode.incremental:
+                mode = _REFRESH_MODE.get(mode, mode)
+            planned = dataclasses.replace(
+                stream,
+                sync_id=state.sync_id,
+                generation_id=entry.generation,
+                minimum_generation_id=entry.generation if _replaces(mode) else 0,
+            )
+            source_streams.append(planned)
+            destination_streams.append(dataclasses.replace(planned, destination_sync_mode=mode))
+        self.store.save(state)
+        return ConfiguredCatalog(source_streams), ConfiguredCatalog(destination_streams)
+
+    # -- source to destination ------------------------------------------------------------------
+
+    def _forward(self, source_catalog: ConfiguredCatalog, destination_catalog: ConfiguredCatalog) -> Iterator[DestinationInput]:
+        typers = {s.descriptor: StreamTyper(s.stream.json_schema) for s in destination_catalog.streams}
+        buffers = {d: RecordBuffer(d, t, max_rows=self.batch_rows) for d, t in typers.items()}
+        items = prefetch(self.source.read(source_catalog, self.state.source_state()))
+        for item in items:
+            if isinstance(item, RecordBatch):
+                typer = typers.get(item.stream)
+                if typer is None:
+                    continue
+                yield from self._counted(buffers[item.stream].flush())
+                yield from self._counted([RecordBatch(item.stream, typer.conform(item.data), item.emitted_at)])
+            else:
+                yield from self._source_message(item, buffers)
+        for buffer in buffers.values():
+            yield from self._counted(buffer.flush())
+        for stream in destination_catalog.streams:
+            yield completed_status(stream.descriptor)
+
+    def _source_message(self, message: Message, buffers: dict[StreamDescriptor, RecordBuffer]) -> Iterator[DestinationInput]:
+        if message.type is Type.RECORD and message.record is not None:
+            buffer = buffers.get(StreamDescriptor(message.record.stream, message.record.namespace))
+            if buffer is not None and buffer.add(message.record):
+                yield from self._counted(buffer.flush())
+        elif message.type is Type.STATE and message.state is not None:
+            for buffer in buffers.values():
+                yield from self._counted(buffer.flush())
+            self.ledger.forward(message.state)
+            yield message
+        elif message.type is Type.LOG and message.log is not None:
+            self.observer.on_log(message.log.level, mask(message.log.message))
+        elif message.type is Type.TRACE and message.trace is not None and message.trace.type is TraceType.ERROR:
+            if message.trace.error is not None:
+                self.source_errors.append(mask(message.trace.error.message))
+
+    def _counted(self, batches: Iterator[RecordBatch] | list[RecordBatch]) -> Iterator[RecordBatch]:
+        for batch in batches:
+            self.ledger.records(batch.stream, batch.num_rows)
+            self.observer.on_records(batch.stream, batch.num_rows)
+            faults.point("batch")
+            yield batch
+
+    # -- destination output ---------------------------------------------------------------------
+
+    def _handle_output(self, message: Message) -> None:
+        if message.type is Type.STATE and message.state is not None:
+            self.ledger.acknowledge(message.state)
+            faults.point("commit")
+            self.state.apply(_clean(message.state))
+            self.store.save(self.state)
+            faults.point("saved")
+            self.observer.on_checkpoint(self.ledger.streams)
+        elif message.type is Type.LOG and message.log is not None:
+            self.observer.on_log(message.log.level, mask(message.log.message))
+        elif message.type is Type.TRACE and message.trace is not None and message.trace.error is not None:
+            error = message.trace.error
+            raise ConnectorError(
+                mask(error.message),
+                failure_type=error.failure_type or ConnectorError.failure_type,
+                connector=self.destination.name,
+            )
+
+    def _finish(self) -> None:
+        """Every stream completed: replaced generations are in place, full-refresh positions start over."""
+        for stream in self.catalog.streams:
+            entry = self.state.entry(stream.descriptor)
+            entry.truncating = False
+            if stream.sync_mode is SyncMode.full_refresh:
+                entry.state = None
+        self.store.save(self.state)
+
+
+def _replaces(mode: DestinationSyncMode) -> bool:
+    return mode in (DestinationSyncMode.overwrite, DestinationSyncMode.overwrite_dedup)
+
+
+def _clean(state: StateMessage) -> StateMessage:
+    """The state as the source gave it: without the counts and the id the platform added on the way."""
+    return dataclasses.replace(state, source_stats=None, destination_stats=None, extra={})
+
+
+
