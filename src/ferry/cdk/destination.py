@@ -37,6 +37,11 @@ class Writer(ABC):
     `open()` once; `write()` for every batch; `commit()` at every state (everything written so far
     must be durable when it returns); `complete(stream)` when a stream finished successfully (the
     place for an overwrite swap); `close()` once, also after a failure.
+
+    `commit()` returns how many rows of each stream it made durable since the previous commit, as
+    the database reported them (e.g. the INSERT's row count). Those numbers, not the number of rows
+    handed to `write()`, go back to the engine as `destinationStats`, so a writer that loses rows is
+    caught. A writer that cannot tell returns None and the rows handed to it are reported.
     """
 
     def __init__(self, config: Mapping[str, Any], catalog: ConfiguredCatalog) -> None:
@@ -50,7 +55,7 @@ class Writer(ABC):
     def write(self, batch: RecordBatch) -> None: ...
 
     @abstractmethod
-    def commit(self) -> None: ...
+    def commit(self) -> Mapping[StreamDescriptor, int] | None: ...
 
     def complete(self, stream: StreamDescriptor) -> None:  # noqa: B027 - optional hook
         """The stream ended successfully: finalize it (swap an overwrite generation in)."""
@@ -117,6 +122,7 @@ class _WriteLoop:
         self.writer = writer
         self.streams: dict[StreamDescriptor, ConfiguredStream] = {s.descriptor: s for s in catalog.streams}
         self.buffers: dict[StreamDescriptor, RecordBuffer] = {}
+        self.handed: defaultdict[StreamDescriptor, int] = defaultdict(int)
         self.since_state: defaultdict[StreamDescriptor, int] = defaultdict(int)
         self.since_any_state = 0
 
@@ -129,21 +135,28 @@ class _WriteLoop:
                 self._buffer(message)
             elif message.type is Type.STATE and message.state is not None:
                 self._flush_all()
-                self.writer.commit()
+                self._commit()
                 yield self._acknowledge(message.state)
             elif message.type is Type.TRACE and message.trace is not None and message.trace.stream_status is not None:
                 status = message.trace.stream_status
                 if status.status is StreamStatus.COMPLETE and status.stream_descriptor in self.streams:
                     self._flush_all()
-                    self.writer.commit()
+                    self._commit()
                     self.writer.complete(status.stream_descriptor)
         self._flush_all()
-        self.writer.commit()
+        self._commit()
 
     def _write(self, batch: RecordBatch) -> None:
         self.writer.write(batch)
-        self.since_state[batch.stream] += batch.num_rows
-        self.since_any_state += batch.num_rows
+        self.handed[batch.stream] += batch.num_rows
+
+    def _commit(self) -> None:
+        reported = self.writer.commit()
+        committed = self.handed if reported is None else reported
+        for stream, n in committed.items():
+            self.since_state[stream] += n
+            self.since_any_state += n
+        self.handed.clear()
 
     def _buffer(self, message: Message) -> None:
         record = message.record
@@ -168,9 +181,10 @@ class _WriteLoop:
         echoed = copy.deepcopy(state)
         if state.state_type is StateType.STREAM and state.stream is not None:
             count = self.since_state.pop(state.stream.stream_descriptor, 0)
+            self.since_any_state -= count
         else:
             count = self.since_any_state
             self.since_state.clear()
-        self.since_any_state = 0 if state.state_type is not StateType.STREAM else self.since_any_state
+            self.since_any_state = 0
         echoed.destination_stats = StateStats(record_count=float(count))
         return Message(Type.STATE, state=echoed)
