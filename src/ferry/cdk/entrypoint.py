@@ -51,10 +51,13 @@ Connector = Source | Destination
 
 
 def read_json_file(path: str, what: str) -> Any:
+    hint = f"Check the path given to --{what}."
     try:
         return loads(Path(path).read_bytes())
     except FileNotFoundError:
-        raise ConfigError(f"{what} file not found: {path}") from None
+        raise ConfigError(f"{what} file not found: {path}", hint=hint) from None
+    except OSError as exc:  # a directory, no permission: still the user's input to fix, not a crash
+        raise ConfigError(f"{what} file {path} cannot be read: {exc.strerror or exc}", hint=hint) from None
     except ValueError as exc:
         raise ConfigError(f"{what} file {path} is not valid JSON: {exc}") from None
 
@@ -135,7 +138,9 @@ def _stdin_messages(stream: IO[bytes]) -> Iterator[Message]:
             continue  # a line that is not a protocol message is not ours to act on
 
 
-def _commands(connector: Connector, args: argparse.Namespace, stdin: IO[bytes]) -> Iterable[Message | RecordBatch]:
+def _commands(
+    connector: Connector, args: argparse.Namespace, stdin: IO[bytes]
+) -> Iterable[Message | RecordBatch]:
     if args.command == "spec":
         return [Message(Type.SPEC, spec=connector.spec())]
     if args.command == "check":
@@ -162,6 +167,23 @@ def _check(connector: Connector, config_path: str) -> Message:
     return Message(Type.CONNECTION_STATUS, connection_status=status)
 
 
+def _masked(message: Message) -> Message:
+    """The message with secrets masked in the text a connector may have written from its config (logs,
+    error traces, check results); records and states are data and pass untouched."""
+    if message.log is not None:
+        message.log.message = mask(message.log.message)
+        message.log.stack_trace = message.log.stack_trace and mask(message.log.stack_trace)
+    error = message.trace.error if message.trace is not None else None
+    if error is not None:
+        error.message = mask(error.message)
+        error.internal_message = error.internal_message and mask(error.internal_message)
+        error.stack_trace = error.stack_trace and mask(error.stack_trace)
+    status = message.connection_status
+    if status is not None and status.message:
+        status.message = mask(status.message)
+    return message
+
+
 class _StdoutLogHandler(logging.Handler):
     def __init__(self, out: IO[bytes]) -> None:
         super().__init__()
@@ -174,12 +196,18 @@ class _StdoutLogHandler(logging.Handler):
         self.out.write(encode(log_message(level, mask(record.getMessage()))))
 
 
-def launch(connector: Connector, argv: Sequence[str] | None = None, stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
+def launch(
+    connector: Connector,
+    argv: Sequence[str] | None = None,
+    stdin: IO[bytes] | None = None,
+    stdout: IO[bytes] | None = None,
+) -> int:
     """Run one CLI command; returns the exit code (0 success, 1 failure with an ERROR trace)."""
     out = stdout or sys.stdout.buffer
     args = _parse_args(connector, list(sys.argv[1:] if argv is None else argv))
     handler = _StdoutLogHandler(out)
     root = logging.getLogger()
+    level = root.level  # put back afterwards: launch may run inside a larger process (tests, engine)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
@@ -187,16 +215,21 @@ def launch(connector: Connector, argv: Sequence[str] | None = None, stdin: IO[by
             if isinstance(item, RecordBatch):
                 out.write(b"".join(dumps(to_obj(m)) for m in batch_to_records(item)))
             else:
-                out.write(encode(item))
+                out.write(encode(item if item.type is Type.RECORD else _masked(item)))
         out.flush()
         return 0
     except FerryError as exc:
-        out.write(encode(error_trace(mask(str(exc)), exc.failure_type, stack_trace=mask(traceback.format_exc()))))
+        out.write(
+            encode(error_trace(mask(str(exc)), exc.failure_type, stack_trace=mask(traceback.format_exc())))
+        )
         return 1
     except Exception as exc:
         text = mask(f"{type(exc).__name__}: {exc}")
-        out.write(encode(error_trace(text, FailureType.system_error, stack_trace=mask(traceback.format_exc()))))
+        out.write(
+            encode(error_trace(text, FailureType.system_error, stack_trace=mask(traceback.format_exc())))
+        )
         return 1
     finally:
         out.flush()
         root.removeHandler(handler)
+        root.setLevel(level)

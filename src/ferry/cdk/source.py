@@ -157,11 +157,12 @@ def _read_stream(stream: Stream, ctx: ReadContext) -> Iterator[SourceOutput]:
     yield stream_status_message(descriptor, StreamStatus.STARTED)
     pending = 0
     running = False
+    emitted_state = False
     last_state: dict[str, Any] | None = ctx.state
     try:
         for item in stream.read(ctx):
             if isinstance(item, Checkpoint):
-                last_state = item.state
+                last_state, emitted_state = item.state, True
                 yield stream_state_message(descriptor, item.state, pending)
                 pending = 0
                 continue
@@ -183,7 +184,7 @@ def _read_stream(stream: Stream, ctx: ReadContext) -> Iterator[SourceOutput]:
         yield stream_status_message(descriptor, StreamStatus.INCOMPLETE)
         yield error_trace(f"stream {descriptor} failed: {exc}", stream=descriptor)
         raise
-    if pending or last_state is None:
+    if pending or not emitted_state:
         # Every stream ends on a state, so the records after the last checkpoint are counted too.
         yield stream_state_message(descriptor, last_state or {}, pending)
     yield stream_status_message(descriptor, StreamStatus.COMPLETE)

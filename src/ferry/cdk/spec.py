@@ -16,7 +16,9 @@ def _path(parts: Any) -> str:
     return ".".join(str(p) for p in parts) or "(config)"
 
 
-def validate_config(schema: Mapping[str, Any], config: Mapping[str, Any], connector: str | None = None) -> None:
+def validate_config(
+    schema: Mapping[str, Any], config: Mapping[str, Any], connector: str | None = None
+) -> None:
     """Raise ConfigError naming the offending field when `config` does not satisfy `schema`."""
     validator = jsonschema.Draft7Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
@@ -31,10 +33,34 @@ def validate_config(schema: Mapping[str, Any], config: Mapping[str, Any], connec
     elif error.validator == "additionalProperties":
         message = f"config has an unknown field at '{field}': {error.message}"
     else:
-        # The offending value may be a secret: describe the rule, never echo the value.
-        shown = error.message if not is_secret_path(schema, list(error.absolute_path)) else f"invalid value ({error.validator})"
-        message = f"config field '{field}' is invalid: {shown}"
-    raise ConfigError(message, hint="Fix the connector config and try again.", field=field, connector=connector)
+        message = f"config field '{field}' is invalid: {_describe(schema, error)}"
+    for secret in secret_values(schema, config):
+        if len(secret) >= 4:  # a secret also typed into a plain field; shorter ones would garble the text
+            message = message.replace(secret, MASK)
+    raise ConfigError(
+        message, hint="Fix the connector config and try again.", field=field, connector=connector
+    )
+
+
+def _describe(schema: Mapping[str, Any], error: jsonschema.ValidationError) -> str:
+    """The rule a value breaks; the value itself only when it cannot be, or contain, a secret."""
+    path = list(error.absolute_path)
+    if not isinstance(error.instance, Mapping | list) and not _touches_secret(schema, path):
+        return error.message
+    rule = error.validator_value
+    if error.validator == "type":
+        return f"expected a value of type {rule!r}"
+    if error.validator in ("oneOf", "anyOf"):
+        return "the value matches none of the allowed options"
+    if error.validator in ("enum", "const"):
+        return f"the value must be {'one of ' if error.validator == 'enum' else ''}{rule!r}"
+    return f"the value breaks the spec's '{error.validator}' rule"
+
+
+def _touches_secret(schema: Mapping[str, Any], path: list[Any]) -> bool:
+    # At or below a secret field, or above one (a string where the secret's parent object belongs).
+    keys = tuple(str(p) for p in path if not isinstance(p, int))
+    return any(keys[: len(p)] == p or p[: len(keys)] == keys for p in secret_paths(schema))
 
 
 def _secret_paths(schema: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:

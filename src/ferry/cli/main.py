@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -14,8 +16,11 @@ from ferry import __version__
 from ferry.errors import ConfigError, FerryError
 
 app = typer.Typer(
-    name="ferry", help="Ferry: move data from sources to destinations, incrementally, without losing a row.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="ferry",
+    help="Ferry: move data from sources to destinations, incrementally, without losing a row.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 connectors_app = typer.Typer(help="List the connectors Ferry knows.", no_args_is_help=True)
 app.add_typer(connectors_app, name="connectors")
@@ -25,9 +30,12 @@ err = Console(stderr=True, highlight=False)
 
 
 def _fail(exc: FerryError | str, code: int = 1) -> NoReturn:
+    from rich.markup import escape
+
     from ferry.cdk.secrets import mask
 
-    err.print(f"[bold red]error:[/] {mask(str(exc))}", markup=True, soft_wrap=True)
+    # Escaped: messages quote user input such as ['updated_at'], which rich would read as markup.
+    err.print(f"[bold red]error:[/] {escape(mask(str(exc)))}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -40,51 +48,113 @@ def version() -> None:
 @app.command()
 def sync(
     pipeline: Annotated[Path, typer.Argument(help="Pipeline YAML file (source, destination, streams).")],
-    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Forget saved state and reload every stream.")] = False,
-    state: Annotated[Path | None, typer.Option(help="State file (default: .ferry/<pipeline>.state.json beside it).")] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Forget saved state and reload every stream.")
+    ] = False,
+    state: Annotated[
+        Path | None, typer.Option(help="State file (default: .ferry/<pipeline>.state.json beside it).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
 ) -> None:
     """Run a pipeline file once; the next run continues incrementally from the saved state."""
-    from ferry.cli.progress import LiveProgress, summary
+    from ferry.cli.progress import LiveProgress, state_note, summary
     from ferry.engine import FileStateStore, Sync, configure_catalog
     from ferry.engine.connectors import destination_runner, source_runner
     from ferry.engine.pipeline import load_pipeline, state_path_for
 
     try:
         spec = load_pipeline(pipeline)
-        source = source_runner(spec.source.type, spec.source.config)
-        destination = destination_runner(spec.destination.type, spec.destination.config)
+        source = source_runner(
+            spec.source.type, _typed_config("source", spec.source.type, spec.source.config)
+        )
+        destination = destination_runner(
+            spec.destination.type,
+            _typed_config("destination", spec.destination.type, spec.destination.config),
+        )
         catalog = configure_catalog(source.discover(), spec.selections(), destination.supported_sync_modes)
     except FerryError as exc:
         _fail(exc, 2 if isinstance(exc, ConfigError) else 1)
-    store = FileStateStore(state or state_path_for(pipeline))
+    state_file = state or state_path_for(pipeline)
+    store = FileStateStore(state_file)
     if quiet or not err.is_terminal:
         result = Sync(source, destination, catalog, store, full_refresh=full_refresh).run()
     else:
         with LiveProgress(catalog, err) as progress:
-            result = Sync(source, destination, catalog, store, full_refresh=full_refresh, observer=progress).run()
+            result = Sync(
+                source, destination, catalog, store, full_refresh=full_refresh, observer=progress
+            ).run()
     out.print(summary(result, catalog))
+    out.print(state_note(result, str(state_file)), soft_wrap=True)
     if result.error is not None:
         _fail(result.error, 2 if isinstance(result.error, ConfigError) else 1)
 
 
-@connectors_app.command("list")
-def connectors_list() -> None:
-    """Built-in sources and destinations."""
+def _typed_config(kind: str, name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config with ${VAR} texts turned into the numbers or booleans the connector's spec asks for.
+
+    Interpolation always yields text, so `count: ${N}` would otherwise fail a spec wanting an integer.
+    """
     from ferry.connectors import registry
 
-    table = Table(title="connectors", title_justify="left")
-    table.add_column("kind")
-    table.add_column("name")
-    table.add_column("documentation")
+    connector = registry.source(name) if kind == "source" else registry.destination(name)
+    typed: dict[str, Any] = _typed(config, connector.spec().connection_specification)
+    return typed
+
+
+def _typed(value: Any, schema: Any) -> Any:
+    schema = schema if isinstance(schema, dict) else {}
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        return {k: _typed(v, properties.get(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v, schema.get("items")) for v in value]
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if not isinstance(value, str) or "string" in kinds:
+        return value
+    text = value.strip()
+    if "integer" in kinds and re.fullmatch(r"[-+]?\d+", text):
+        return int(text)
+    if "number" in kinds and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
+        return float(text) if any(c in text for c in ".eE") else int(text)
+    if "boolean" in kinds and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return value
+
+
+@connectors_app.command("list")
+def connectors_list() -> None:
+    """Sources and destinations installed (built-in and plug-ins)."""
+    from ferry.connectors import registry
+
+    rows: list[tuple[str, str, str, str]] = []
     for kind in ("source", "destination"):
         for name in registry.names(kind):
-            connector = registry.source(name) if kind == "source" else registry.destination(name)
-            table.add_row(kind, name, connector.documentation_url or "")
-    out.print(table)
+            try:
+                connector = registry.source(name) if kind == "source" else registry.destination(name)
+            except Exception as exc:  # a broken plug-in must not hide the others
+                rows.append((kind, name, f"cannot be loaded: {type(exc).__name__}: {exc}", ""))
+                continue
+            about = " ".join((type(connector).__doc__ or "").strip().split("\n\n")[0].split())
+            rows.append((kind, name, about, connector.documentation_url or ""))
+    out.print(_connectors_table(rows))
+
+
+def _connectors_table(rows: list[tuple[str, str, str, str]]) -> Table:
+    from rich.text import Text
+
+    with_docs = any(row[3] for row in rows)
+    table = Table(title="connectors", title_justify="left")
+    for column in ("kind", "name", "description", "documentation")[: 4 if with_docs else 3]:
+        table.add_column(column)
+    for row in rows:
+        # Text, not markup: descriptions and errors may hold square brackets.
+        table.add_row(*(Text(cell) for cell in row[: 4 if with_docs else 3]))
+    return table
 
 
 def _connector(name: str) -> Any:
+    """A connector by short name (sample-data) or by Airbyte-style name (source-sample-data)."""
     from ferry.connectors import registry
 
     kind, _, short = name.partition("-")
@@ -94,57 +164,76 @@ def _connector(name: str) -> Any:
         return registry.source(short)
     if name in registry.names("source"):
         return registry.source(name)
-    return registry.destination(name)
+    if name in registry.names("destination"):
+        return registry.destination(name)
+    sources, destinations = ", ".join(registry.names("source")), ", ".join(registry.names("destination"))
+    raise ConfigError(
+        f"unknown connector '{name}'", hint=f"Sources: {sources}. Destinations: {destinations}."
+    )
 
 
 def _run_protocol(name: str, argv: list[str]) -> None:
+    from ferry.cdk import Source
     from ferry.cdk.entrypoint import launch
 
     try:
         connector = _connector(name)
     except FerryError as exc:
         _fail(exc, 2)
+    if argv[0] in ("discover", "read") and not isinstance(connector, Source):
+        _fail(f"'{name}' is a destination; `ferry {argv[0]}` needs a source", 2)
     code = launch(connector, argv)
     if code:
         raise typer.Exit(code)
 
 
+ConnectorArg = Annotated[
+    str,
+    typer.Argument(help="Connector name (sample-data), or source-NAME / destination-NAME when both exist."),
+]
+SourceArg = Annotated[str, typer.Argument(help="Source name, e.g. sample-data or source-file.")]
 ConfigOpt = Annotated[Path, typer.Option("--config", help="Connector config JSON file.")]
 
 
 @app.command()
-def spec(connector: Annotated[str, typer.Argument(help="Connector name, e.g. sample-data or destination-duckdb.")]) -> None:
+def spec(connector: ConnectorArg) -> None:
     """Print a connector's spec as an Airbyte SPEC message."""
     _run_protocol(connector, ["spec"])
 
 
 @app.command()
-def check(connector: str, config: ConfigOpt) -> None:
+def check(connector: ConnectorArg, config: ConfigOpt) -> None:
     """Check a connector config (CONNECTION_STATUS message)."""
     _run_protocol(connector, ["check", "--config", str(config)])
 
 
 @app.command()
-def discover(connector: str, config: ConfigOpt) -> None:
+def discover(connector: SourceArg, config: ConfigOpt) -> None:
     """Print a source's catalog (CATALOG message)."""
     _run_protocol(connector, ["discover", "--config", str(config)])
 
 
 @app.command()
 def read(
-    connector: str,
+    connector: SourceArg,
     config: ConfigOpt,
-    catalog: Annotated[Path | None, typer.Option(help="Configured catalog JSON; default: every stream, full refresh.")] = None,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(help="Configured catalog JSON; default: every stream, full refresh + append."),
+    ] = None,
     state: Annotated[Path | None, typer.Option(help="State JSON (array of state messages).")] = None,
 ) -> None:
     """Read records from a source as Airbyte messages on stdout."""
     argv = ["read", "--config", str(config)]
-    if catalog is None:
-        catalog = _default_catalog(connector, config)
-    argv += ["--catalog", str(catalog)]
+    default_catalog = _default_catalog(connector, config) if catalog is None else None
+    argv += ["--catalog", str(catalog or default_catalog)]
     if state is not None:
         argv += ["--state", str(state)]
-    _run_protocol(connector, argv)
+    try:
+        _run_protocol(connector, argv)
+    finally:
+        if default_catalog is not None:
+            default_catalog.unlink(missing_ok=True)
 
 
 def _default_catalog(connector: str, config: Path) -> Path:
@@ -171,3 +260,19 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("FERRY_DEBUG"):
+            raise
+        from rich.markup import escape
+
+        from ferry.cdk.secrets import mask
+
+        # One line, as for every other error; the traceback is one environment variable away.
+        text = escape(mask(f"{type(exc).__name__}: {exc}"))
+        hint = "a bug in Ferry or a connector; set FERRY_DEBUG=1 for the traceback"
+        err.print(
+            f"[bold red]error:[/] internal error: {text} ({hint})",
+            markup=True,
+            soft_wrap=True,
+        )
+        sys.exit(1)

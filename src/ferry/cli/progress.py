@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from types import TracebackType
 
+from rich import box
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ferry.engine import StreamCounts, SyncResult
 from ferry.protocol import ConfiguredCatalog, Level, StreamDescriptor
@@ -29,7 +32,9 @@ class LiveProgress:
         self._live.__enter__()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._live.__exit__(kind, exc, tb)
 
     def _table(self) -> Table:
@@ -38,7 +43,12 @@ class LiveProgress:
         for column in ("stream", "records read", "committed", "rows/s"):
             table.add_column(column, justify="left" if column == "stream" else "right")
         for descriptor, count in self.records.items():
-            table.add_row(str(descriptor), f"{count:,}", f"{self.committed[descriptor]:,}", f"{count / elapsed:,.0f}")
+            table.add_row(
+                Text(str(descriptor)),
+                f"{count:,}",
+                f"{self.committed[descriptor]:,}",
+                f"{count / elapsed:,.0f}",
+            )
         return table
 
     def _redraw(self) -> None:
@@ -58,19 +68,45 @@ class LiveProgress:
 
     def on_log(self, level: Level, text: str) -> None:
         if level in (Level.WARN, Level.ERROR, Level.FATAL):
-            self.console.print(f"[yellow]{level.value.lower()}[/]: {text}", markup=True, highlight=False)
+            self.console.print(
+                f"[yellow]{level.value.lower()}[/]: {escape(text)}", markup=True, highlight=False
+            )
 
 
 def summary(result: SyncResult, catalog: ConfiguredCatalog) -> Table:
-    title = f"sync #{result.sync_id} {'succeeded' if result.succeeded else 'FAILED'} in {result.seconds:.1f}s"
-    table = Table(title=title, title_justify="left")
-    for column in ("stream", "mode", "records", "committed", "checkpoints", "rows/s"):
-        table.add_column(column, justify="left" if column in ("stream", "mode") else "right")
+    """The end-of-sync table: per stream, records read from the source and committed by the destination."""
+    read = sum(c.emitted for c in result.streams.values())
+    rate = read / result.seconds if result.seconds > 0 else 0.0
+    outcome = "succeeded" if result.succeeded else "FAILED"
+    title = f"sync #{result.sync_id} {outcome} in {result.seconds:.1f}s ({rate:,.0f} records/s)"
+    # No outer edge and no wrapping: one line per stream, within 80 columns for the usual names.
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        show_footer=len(catalog.streams) > 1,
+    )
+    footers = {"stream": "total", "read": f"{read:,}", "committed": f"{result.records_committed:,}"}
+    for column in ("stream", "mode", "read", "committed", "checkpoints"):
+        left = column in ("stream", "mode")
+        table.add_column(column, footers.get(column, ""), justify="left" if left else "right", no_wrap=True)
     for stream in catalog.streams:
         counts = result.streams.get(stream.descriptor, StreamCounts())
-        mode = f"{stream.sync_mode.value} / {stream.destination_sync_mode.value}"
-        rate = counts.emitted / result.seconds if result.seconds > 0 else 0.0
+        mode = f"{stream.sync_mode.value} + {stream.destination_sync_mode.value}"
         table.add_row(
-            str(stream.descriptor), mode, f"{counts.emitted:,}", f"{counts.committed:,}", str(counts.states), f"{rate:,.0f}"
+            Text(str(stream.descriptor)),
+            mode,
+            f"{counts.emitted:,}",
+            f"{counts.committed:,}",
+            str(counts.states),
         )
     return table
+
+
+def state_note(result: SyncResult, state_file: str) -> Text:
+    """Where the state went, and what the next sync will do with it."""
+    if result.succeeded:
+        return Text(f"State saved to {state_file}: the next sync continues from there.")
+    return Text(f"State in {state_file} covers only committed records: the next sync resumes from there.")

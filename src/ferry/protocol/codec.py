@@ -30,7 +30,22 @@ def _default(value: Any) -> Any:
 
 def dumps(obj: Any) -> bytes:
     """JSON bytes with a trailing newline; tolerant of the Python values records commonly hold."""
-    return orjson.dumps(obj, default=_default, option=_OPTIONS)
+    try:
+        return orjson.dumps(obj, default=_default, option=_OPTIONS)
+    except orjson.JSONEncodeError as exc:
+        return _dumps_slow(obj, exc)
+
+
+def _dumps_slow(obj: Any, error: orjson.JSONEncodeError) -> bytes:
+    # orjson stops at 64-bit integers; a source may hold bigger ones (numeric(38,0)), so the rare
+    # record that has one goes through the standard library, which writes every digit.
+    import json
+
+    try:
+        text = json.dumps(obj, default=_default, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8") + b"\n"
+    except (TypeError, ValueError):
+        raise error from None
 
 
 def loads(data: bytes | str) -> Any:
@@ -49,10 +64,21 @@ def message_from_obj(obj: Any) -> Message:
             except KeyError:
                 pass
             else:
-                if isinstance(stream, str) and isinstance(data, dict) and isinstance(emitted_at, int):
-                    namespace = rec.get("namespace")
-                    extra = {k: v for k, v in rec.items() if k not in _RECORD_KEYS} if len(rec) > 4 else {}
-                    return Message(Type.RECORD, record=RecordMessage(stream, data, emitted_at, namespace, extra=extra))
+                namespace = rec.get("namespace")
+                # Anything the slow path would convert or reject (bool is an int subclass) goes there.
+                if (
+                    isinstance(stream, str)
+                    and isinstance(data, dict)
+                    and type(emitted_at) is int
+                    and (namespace is None or isinstance(namespace, str))
+                ):
+                    known = 4 if "namespace" in rec else 3
+                    extra = (
+                        {k: v for k, v in rec.items() if k not in _RECORD_KEYS} if len(rec) > known else {}
+                    )
+                    return Message(
+                        Type.RECORD, record=RecordMessage(stream, data, emitted_at, namespace, extra=extra)
+                    )
     return from_obj(Message, obj, "AirbyteMessage")
 
 

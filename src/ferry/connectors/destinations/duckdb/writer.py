@@ -1,0 +1,198 @@
+"""The DuckDB destination's Writer: one DuckDB transaction per commit interval, swaps at stream completion.
+
+Where a stream's rows go:
+
+- append: straight into the final table;
+- overwrite (and any truncate refresh): into the stream's staging table, which holds one generation
+  and replaces the final table in one transaction when the stream completes;
+- append_dedup / overwrite_dedup: into a temporary per-commit table, merged at each commit into the
+  final (or staging) table by `dedup.merge`.
+
+Nothing is visible to readers before `commit()`; `close()` without a commit rolls back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from ferry.cdk.batching import RecordBatch
+from ferry.cdk.destination import Writer
+from ferry.connectors.destinations.duckdb import dedup, tables
+from ferry.connectors.destinations.duckdb.connection import TableRef, connect, current_catalog, database_path
+from ferry.connectors.destinations.duckdb.loading import StreamLoader
+from ferry.connectors.destinations.duckdb.plan import StreamPlan, build_plans
+from ferry.errors import FerryError, InternalError, TransientError
+from ferry.protocol import ConfiguredCatalog, StreamDescriptor
+
+log = logging.getLogger(__name__)
+
+MAX_BUFFERED_BYTES = 64 << 20
+"""Batches held back across all streams to make larger INSERTs; bounds the writer's memory."""
+
+
+@dataclass(slots=True)
+class _Stream:
+    plan: StreamPlan
+    final: TableRef
+    target: TableRef
+    """Where committed rows live until the stream completes: the staging table, or the final table."""
+    loader: StreamLoader
+    pending: TableRef | None
+    tombstones: TableRef | None
+    done: bool = False
+
+
+class DuckDBWriter(Writer):
+    def __init__(self, config: Mapping[str, Any], catalog: ConfiguredCatalog) -> None:
+        super().__init__(config, catalog)
+        self.path = database_path(config)
+        self.default_schema = str(config.get("schema") or "main")
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._streams: dict[StreamDescriptor, _Stream] = {}
+        self._in_transaction = False
+        self._buffered = 0
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise InternalError("the DuckDB writer was used before open() or after close()")
+        return self._con
+
+    def open(self) -> None:
+        plans = build_plans(self.catalog.streams, self.default_schema)  # naming errors before any I/O
+        self._con = connect(self.path)
+        catalog = current_catalog(self.con)
+        with self._errors("preparing the tables"):
+            self._begin()
+            for plan in plans.values():
+                self._streams[plan.descriptor] = self._prepare(catalog, plan)
+            self._commit_transaction()
+
+    def _prepare(self, catalog: str, plan: StreamPlan) -> _Stream:
+        con = self.con
+        tables.create_schema(con, catalog, plan.schema)
+        final = TableRef(catalog, plan.schema, plan.table)
+        target = final.sibling(plan.staging) if plan.truncate else final
+        types = tables.ensure_table(con, target, plan.columns)
+        if plan.truncate:
+            kept = tables.drop_other_generations(con, target, plan.generation_id)
+            if kept:
+                log.info(
+                    "stream %s resumes generation %s with %d staged rows",
+                    plan.descriptor,
+                    plan.generation_id,
+                    kept,
+                )
+        tombstones = None
+        if plan.tombstones is not None:
+            tombstones = final.sibling(plan.tombstones)
+            tables.ensure_table(con, tombstones, plan.columns)
+        pending = None
+        if plan.dedup:
+            pending = TableRef("temp", "main", f"_ferry_pending_{plan.index}")
+            tables.create_like(con, pending, target)
+        loader = StreamLoader(plan, (pending or target).sql, types)
+        return _Stream(plan, final, target, loader, pending, tombstones)
+
+    def write(self, batch: RecordBatch) -> None:
+        stream = self._streams.get(batch.stream)
+        if stream is None:
+            return
+        if stream.done:
+            raise InternalError(
+                f"records of stream '{batch.stream}' arrived after the stream was reported COMPLETE",
+                stream=str(batch.stream),
+            )
+        with self._errors(f"loading stream '{batch.stream}'", stream):
+            self._begin()
+            before = stream.loader.buffered_bytes
+            stream.loader.add(self.con, batch.data, batch.emitted_at)
+            self._buffered += stream.loader.buffered_bytes - before
+            if self._buffered >= MAX_BUFFERED_BYTES:
+                self._flush_all()
+
+    def commit(self) -> None:
+        if self._con is None or not self._in_transaction:
+            return
+        self._flush_all()
+        for stream in self._streams.values():
+            if stream.pending is not None and stream.loader.rows_loaded:
+                with self._errors(f"deduplicating stream '{stream.plan.descriptor}'", stream):
+                    dedup.merge(
+                        self.con, stream.pending, stream.target, stream.plan, self._merge_tombstones(stream)
+                    )
+                    tables.create_like(self.con, stream.pending, stream.target)
+            stream.loader.rows_loaded = 0
+        with self._errors("committing"):
+            self._commit_transaction()
+
+    def complete(self, stream: StreamDescriptor) -> None:
+        state = self._streams.get(stream)
+        if state is None or state.done or not state.plan.truncate:
+            return
+        self.commit()
+        plan = state.plan
+        with self._errors(f"swapping in the new generation of stream '{stream}'", state):
+            self._begin()
+            if state.tombstones is not None and plan.deleted_at is not None:
+                tables.move_tombstones(self.con, state.target, state.tombstones, plan.deleted_at)
+            tables.swap_in(self.con, state.target, state.final)
+            self._commit_transaction()
+        state.done = True
+        log.info("stream %s: generation %s is now table %s", stream, plan.generation_id, state.final.sql)
+
+    def close(self) -> None:
+        con, self._con = self._con, None
+        if con is None:
+            return
+        try:
+            if self._in_transaction:
+                con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the transaction is gone either way; the original failure is what matters
+        finally:
+            self._in_transaction = False
+            con.close()
+
+    def _merge_tombstones(self, stream: _Stream) -> TableRef | None:
+        # A staging table keeps its deletions until the swap; a final table hands them to the side table.
+        return None if stream.plan.truncate else stream.tombstones
+
+    def _flush_all(self) -> None:
+        for stream in self._streams.values():
+            with self._errors(f"loading stream '{stream.plan.descriptor}'", stream):
+                stream.loader.flush(self.con)
+        self._buffered = 0
+
+    def _begin(self) -> None:
+        if not self._in_transaction:
+            self.con.execute("BEGIN TRANSACTION")
+            self._in_transaction = True
+
+    def _commit_transaction(self) -> None:
+        self.con.execute("COMMIT")
+        self._in_transaction = False
+
+    @contextmanager
+    def _errors(self, doing: str, stream: _Stream | None = None) -> Iterator[None]:
+        """DuckDB failures as Ferry errors that say what was being done, to which table, in which file."""
+        try:
+            yield
+        except FerryError:
+            raise
+        except duckdb.Error as exc:
+            where = f" (table {stream.target.sql})" if stream is not None else ""
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            message = f"DuckDB failed while {doing}{where} in {self.path}: {text}"
+            label = str(stream.plan.descriptor) if stream is not None else None
+            if isinstance(exc, duckdb.IOException):
+                raise TransientError(
+                    message, hint="Check free disk space and file permissions.", stream=label
+                ) from exc
+            raise InternalError(message, stream=label) from exc
