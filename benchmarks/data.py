@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -16,20 +17,19 @@ _CATEGORIES = ["books", "garden", "games", "kitchen", "music", "outdoor", "shoes
 _COUNTRIES = ["BR", "DE", "FR", "IN", "JP", "NG", "US"]
 _START_US = 1_672_531_200_000_000  # 2023-01-01T00:00:00Z
 
-SCHEMA = pa.schema(
-    [
-        ("id", pa.int64()),
-        ("user_id", pa.int64()),
-        ("amount", pa.float64()),
-        ("quantity", pa.int32()),
-        ("category", pa.string()),
-        ("country", pa.string()),
-        ("note", pa.string()),
-        ("is_paid", pa.bool_()),
-        ("ordered_on", pa.date32()),
-        ("updated_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
+_FIELDS: list[pa.Field[Any]] = [
+    pa.field("id", pa.int64()),
+    pa.field("user_id", pa.int64()),
+    pa.field("amount", pa.float64()),
+    pa.field("quantity", pa.int32()),
+    pa.field("category", pa.string()),
+    pa.field("country", pa.string()),
+    pa.field("note", pa.string()),
+    pa.field("is_paid", pa.bool_()),
+    pa.field("ordered_on", pa.date32()),
+    pa.field("updated_at", pa.timestamp("us", tz="UTC")),
+]
+SCHEMA = pa.schema(_FIELDS)
 
 
 def parquet_file(rows: int) -> Path:

@@ -26,7 +26,7 @@ run() { printf '%s    $ %s%s\n' "$DIM" "${1##*/} ${*:2}" "$RESET"; "$@"; }
 # One sync, with the source's count set through the pipeline's ${DEMO_COUNT}.
 sync_at() { DEMO_COUNT="$1" run "$FERRY_BIN/ferry" sync pipeline.yaml --state "$OUT/state.json"; }
 short() { printf '%s' "${1/#$REPO_DIR\//}"; }  # a path as seen from the repository root
-commas() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
+commas() { local n="$1" out=""; while ((${#n} > 3)); do out=",${n: -3}$out"; n="${n:0:${#n}-3}"; done; printf '%s' "$n$out"; }
 
 cd "$DEMO_DIR"
 # Paths as seen from here, where the pipeline runs (its DuckDB file is ${DEMO_OUT:-out}/shop.duckdb).

@@ -51,7 +51,7 @@ def main(path: str, count: int) -> int:
     cursor = con.execute(f"SELECT COLUMNS(*)::VARCHAR FROM ({newest})")
     names = [d[0] for d in cursor.description]
     for name, value in zip(names, cursor.fetchall()[0], strict=True):
-        print(f"    {name:<24}{value}")
+        print(f"    {name:<24}{'NULL' if value is None else value}")
     return 0
 
 

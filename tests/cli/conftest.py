@@ -40,8 +40,8 @@ class Ferry:
         self.cwd = cwd
 
     def __call__(self, *args: str | Path, env: dict[str, str] | None = None) -> Run:
-        environ = {**os.environ, "COLUMNS": "200", **(env or {})}
-        environ.pop("FERRY_DEBUG", None)
+        inherited = {k: v for k, v in os.environ.items() if k != "FERRY_DEBUG"}
+        environ = {**inherited, "COLUMNS": "200", **(env or {})}
         done = subprocess.run(
             [*self.command, *map(str, args)],
             cwd=self.cwd,

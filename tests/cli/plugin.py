@@ -16,7 +16,10 @@ from ferry.protocol import ConnectorSpecification
 SPEC = {
     "type": "object",
     "additionalProperties": False,
-    "properties": {"rows": {"type": "integer", "minimum": 0, "default": 3}},
+    "properties": {
+        "rows": {"type": "integer", "minimum": 0, "default": 3},
+        "broken": {"type": "boolean", "default": False, "description": "Fail with a bug (not a FerryError)."},
+    },
 }
 DIST_INFO = "ferry_cli_test_plugin-1.0.dist-info"
 
@@ -52,6 +55,8 @@ class OrdersSource(Source):
         return ConnectorSpecification(connection_specification=SPEC, supports_incremental=True)
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
+        if config.get("broken"):
+            raise RuntimeError("the plug-in has a bug")
         return [Orders(int(config.get("rows", 3)))]
 
 

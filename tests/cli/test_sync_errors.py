@@ -162,3 +162,23 @@ def test_a_failing_sync_prints_its_summary_and_one_error_line(ferry: Ferry, tmp_
     (line,) = run.stderr.splitlines()
     assert line.startswith(f"error: state file {state} is not valid JSON")
     assert "FAILED" in run.stdout
+
+
+def test_a_bug_in_a_connector_is_one_line_too(
+    ferry: Ferry, tmp_path: Path, plugin_env: dict[str, str]
+) -> None:
+    broken = {
+        **_plugin_pipeline(tmp_path, {}),
+        "source": {"type": "test-orders", "config": {"broken": "${BROKEN}"}},
+    }
+    pipeline = write_pipeline(tmp_path, broken)
+
+    run = ferry("sync", pipeline, env={**plugin_env, "BROKEN": "true"})
+
+    assert run.code == 1
+    (line,) = run.stderr.splitlines()
+    assert line.startswith("error: internal error: RuntimeError: the plug-in has a bug")
+    assert "FERRY_DEBUG=1" in line
+    debug = ferry("sync", pipeline, env={**plugin_env, "BROKEN": "true", "FERRY_DEBUG": "1"})
+    assert debug.code == 1
+    assert "Traceback" in debug.stderr

@@ -311,19 +311,25 @@ def test_stream_without_columns_keeps_its_rows(tmp_path: Path) -> None:
     assert query(path, "SELECT count(*) FROM empty") == [(2,)]
 
 
-def test_large_batches_are_split_into_several_inserts(tmp_path: Path) -> None:
+def _ids(start: int, n: int) -> pa.RecordBatch:
+    arrays = [pa.array(range(start, start + n), pa.int64()), pa.nulls(n, pa.string()), pa.nulls(n, pa.int64())]
+    return pa.record_batch(arrays, names=["id", "name", "updated"])
+
+
+def test_regrouped_batches_keep_each_rows_extraction_time(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     s = configured()
-    n = 2 * GROUP_ROWS + 123
-    data = pa.record_batch(
-        [pa.array(range(n), pa.int64()), pa.nulls(n, pa.string()), pa.nulls(n, pa.int64())],
-        names=["id", "name", "updated"],
+    first = GROUP_ROWS - 1000  # the second batch straddles the end of the first INSERT
+    parts = [(0, first, T0), (first, 2000, T0 + 7), (first + 2000, 10, T0 + 9)]
+    out = run(path, catalog(s), [*(RecordBatch(s.descriptor, _ids(a, n), t) for a, n, t in parts), state(s)])
+    total = first + 2010
+    assert counts(out) == [float(total)]
+    got = query(
+        path,
+        "SELECT epoch_ms(_airbyte_extracted_at), count(*), min(id), max(id) FROM users GROUP BY 1 ORDER BY 1",
     )
-    out = run(path, catalog(s), [RecordBatch(s.descriptor, data, T0), state(s)])
-    assert counts(out) == [float(n)]
-    assert query(path, "SELECT count(*), count(DISTINCT id), count(DISTINCT _airbyte_raw_id) FROM users") == [
-        (n, n, n)
-    ]
+    assert got == [(t, n, a, a + n - 1) for a, n, t in parts]
+    assert query(path, "SELECT count(DISTINCT _airbyte_raw_id) FROM users") == [(total,)]
 
 
 # --- types and values ---------------------------------------------------------------------------
@@ -600,6 +606,19 @@ def test_complete_of_an_append_stream_changes_nothing(tmp_path: Path) -> None:
     assert users(path) == [(1, None, None), (2, None, None)]
 
 
+def test_staged_generation_is_dropped_when_the_stream_stops_overwriting(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    _old_table(path)
+    s = configured(mode=OVERWRITE, generation=2)
+    with pytest.raises(RuntimeError):
+        run(path, catalog(s), _then_crash([batch(s, [{"id": 10}]), state(s)]))
+    assert ("main", "users_ferry_staging") in tables(path)
+    a = configured(generation=3, minimum=0)
+    run(path, catalog(a), [batch(a, [{"id": 3}]), state(a)])
+    assert ("main", "users_ferry_staging") not in tables(path)
+    assert [r[0] for r in users(path)] == [1, 2, 3]
+
+
 def _then_crash(messages: list[Any]) -> Iterator[Any]:
     yield from messages
     raise RuntimeError("killed")
@@ -800,6 +819,14 @@ def test_overwrite_dedup_deduplicates_the_generation_before_the_swap(tmp_path: P
     assert seen == [[(1, "old", None), (2, "old", None)]]
     assert users(path) == [(1, "v2", 2), (2, "b", 1)]
     assert query(path, "SELECT id FROM users_ferry_deletes") == [(3,)]
+
+
+def test_dedup_without_primary_key_is_refused_at_open(tmp_path: Path) -> None:
+    s = configured(mode=DEDUP, key=[])
+    writer = DuckDBWriter({"path": str(tmp_path / "w.duckdb")}, catalog(s))
+    with pytest.raises(ConfigError, match="no primary key"):
+        writer.open()
+    writer.close()
 
 
 def test_dedup_needs_top_level_key_columns(tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ferry import __version__
+from ferry.cli.connectors_cmd import register as register_connector_commands
+from ferry.cli.serve_cmd import serve
 from ferry.errors import ConfigError, FerryError
 
 app = typer.Typer(
@@ -22,8 +23,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-connectors_app = typer.Typer(help="List the connectors Ferry knows.", no_args_is_help=True)
+connectors_app = typer.Typer(
+    help="List the connectors Ferry knows; install and remove Airbyte connectors from PyPI.",
+    no_args_is_help=True,
+)
 app.add_typer(connectors_app, name="connectors")
+register_connector_commands(connectors_app)
+app.command()(serve)
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -59,23 +65,17 @@ def sync(
     """Run a pipeline file once; the next run continues incrementally from the saved state."""
     from ferry.cli.progress import LiveProgress, state_note, summary
     from ferry.engine import FileStateStore, Sync, configure_catalog
-    from ferry.engine.connectors import destination_runner, source_runner
     from ferry.engine.pipeline import load_pipeline, state_path_for
 
     try:
         spec = load_pipeline(pipeline)
-        source = source_runner(
-            spec.source.type, _typed_config("source", spec.source.type, spec.source.config)
-        )
-        destination = destination_runner(
-            spec.destination.type,
-            _typed_config("destination", spec.destination.type, spec.destination.config),
-        )
+        source, destination = _runners(spec, pipeline, quiet)
         catalog = configure_catalog(source.discover(), spec.selections(), destination.supported_sync_modes)
     except FerryError as exc:
         _fail(exc, 2 if isinstance(exc, ConfigError) else 1)
     state_file = state or state_path_for(pipeline)
     store = FileStateStore(state_file)
+    _stop_on_sigterm()
     if quiet or not err.is_terminal:
         result = Sync(source, destination, catalog, store, full_refresh=full_refresh).run()
     else:
@@ -89,15 +89,50 @@ def sync(
         _fail(result.error, 2 if isinstance(result.error, ConfigError) else 1)
 
 
-def _typed_config(kind: str, name: str, config: dict[str, Any]) -> dict[str, Any]:
+def _runners(spec: Any, pipeline: Path, quiet: bool) -> tuple[Any, Any]:
+    """The pipeline's source and destination runners, with configs typed by their specs and with the
+    config updates connectors made in earlier runs laid over them (.ferry/<name>.config-overrides.json)."""
+    from ferry.cli.connectors_cmd import install_progress
+    from ferry.engine.config_overrides import ConfigOverrides, overrides_path_for
+    from ferry.engine.connectors import ConnectorOptions, resolve
+    from ferry.engine.launcher import Limits
+
+    overrides = ConfigOverrides(overrides_path_for(pipeline))
+    limits = Limits.from_env()
+    progress = None if quiet else install_progress(err)
+    source_ref = resolve(
+        spec.source.type,
+        "source",
+        ConnectorOptions(limits, lambda c: overrides.record("source", c), progress),
+    )
+    destination_ref = resolve(
+        spec.destination.type,
+        "destination",
+        ConnectorOptions(limits, lambda c: overrides.record("destination", c), progress),
+    )
+    source = source_ref.source(overrides.apply("source", _typed_config(source_ref, spec.source.config)))
+    destination = destination_ref.destination(
+        overrides.apply("destination", _typed_config(destination_ref, spec.destination.config))
+    )
+    return source, destination
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends a sync like Ctrl-C does, so its connectors are killed rather than left running."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _typed_config(resolved: Any, config: dict[str, Any]) -> dict[str, Any]:
     """The config with ${VAR} texts turned into the numbers or booleans the connector's spec asks for.
 
     Interpolation always yields text, so `count: ${N}` would otherwise fail a spec wanting an integer.
     """
-    from ferry.connectors import registry
-
-    connector = registry.source(name) if kind == "source" else registry.destination(name)
-    typed: dict[str, Any] = _typed(config, connector.spec().connection_specification)
+    typed: dict[str, Any] = _typed(config, resolved.spec().connection_specification)
     return typed
 
 
@@ -120,37 +155,6 @@ def _typed(value: Any, schema: Any) -> Any:
     if "boolean" in kinds and text.lower() in ("true", "false"):
         return text.lower() == "true"
     return value
-
-
-@connectors_app.command("list")
-def connectors_list() -> None:
-    """Sources and destinations installed (built-in and plug-ins)."""
-    from ferry.connectors import registry
-
-    rows: list[tuple[str, str, str, str]] = []
-    for kind in ("source", "destination"):
-        for name in registry.names(kind):
-            try:
-                connector = registry.source(name) if kind == "source" else registry.destination(name)
-            except Exception as exc:  # a broken plug-in must not hide the others
-                rows.append((kind, name, f"cannot be loaded: {type(exc).__name__}: {exc}", ""))
-                continue
-            about = " ".join((type(connector).__doc__ or "").strip().split("\n\n")[0].split())
-            rows.append((kind, name, about, connector.documentation_url or ""))
-    out.print(_connectors_table(rows))
-
-
-def _connectors_table(rows: list[tuple[str, str, str, str]]) -> Table:
-    from rich.text import Text
-
-    with_docs = any(row[3] for row in rows)
-    table = Table(title="connectors", title_justify="left")
-    for column in ("kind", "name", "description", "documentation")[: 4 if with_docs else 3]:
-        table.add_column(column)
-    for row in rows:
-        # Text, not markup: descriptions and errors may hold square brackets.
-        table.add_row(*(Text(cell) for cell in row[: 4 if with_docs else 3]))
-    return table
 
 
 def _connector(name: str) -> Any:
@@ -176,6 +180,9 @@ def _run_protocol(name: str, argv: list[str]) -> None:
     from ferry.cdk import Source
     from ferry.cdk.entrypoint import launch
 
+    if name.startswith(("pypi:", "command:", "docker:")):
+        _run_external(name, argv)
+        return
     try:
         connector = _connector(name)
     except FerryError as exc:
@@ -187,11 +194,38 @@ def _run_protocol(name: str, argv: list[str]) -> None:
         raise typer.Exit(code)
 
 
+def _run_external(reference: str, argv: list[str]) -> None:
+    """An external connector run with the same Airbyte command line; its messages pass straight through."""
+    import subprocess
+
+    from ferry.cli.connectors_cmd import install_progress
+    from ferry.engine.connectors import ConnectorOptions, resolve
+    from ferry.engine.launcher import LocalProgram
+
+    try:
+        resolved = resolve(reference, "source", ConnectorOptions(progress=install_progress(err)))
+        program = resolved.program
+        if not isinstance(program, LocalProgram):
+            raise ConfigError(
+                f"`ferry {argv[0]}` runs PyPI and command: connectors; '{reference}' is a Docker image",
+                hint=f"Run it with docker itself, e.g. docker run --rm {reference.removeprefix('docker:')} spec.",
+            )
+    except FerryError as exc:
+        _fail(exc, 2 if isinstance(exc, ConfigError) else 1)
+    done = subprocess.run(program.argv(argv, Path.cwd()), env=program.environment(), check=False)
+    if done.returncode:
+        raise typer.Exit(done.returncode)
+
+
 ConnectorArg = Annotated[
     str,
-    typer.Argument(help="Connector name (sample-data), or source-NAME / destination-NAME when both exist."),
+    typer.Argument(
+        help="Connector name (sample-data), source-NAME / destination-NAME when both exist, or pypi:PACKAGE / command:PATH."
+    ),
 ]
-SourceArg = Annotated[str, typer.Argument(help="Source name, e.g. sample-data or source-file.")]
+SourceArg = Annotated[
+    str, typer.Argument(help="Source name, e.g. sample-data or source-file, or pypi:PACKAGE / command:PATH.")
+]
 ConfigOpt = Annotated[Path, typer.Option("--config", help="Connector config JSON file.")]
 
 
@@ -243,8 +277,14 @@ def _default_catalog(connector: str, config: Path) -> Path:
     from ferry.protocol import ConfiguredCatalog, ConfiguredStream, dumps, to_obj
 
     try:
-        source = _connector(connector)
-        catalog = source.discover(load_config(source, str(config)))
+        if connector.startswith(("pypi:", "command:", "docker:")):
+            from ferry.cdk.entrypoint import read_json_file
+            from ferry.engine.connectors import resolve
+
+            catalog = resolve(connector, "source").source(read_json_file(str(config), "config")).discover()
+        else:
+            source = _connector(connector)
+            catalog = source.discover(load_config(source, str(config)))
     except FerryError as exc:
         _fail(exc, 2)
     configured = ConfiguredCatalog([ConfiguredStream(stream=s) for s in catalog.streams])

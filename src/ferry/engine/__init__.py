@@ -4,7 +4,7 @@ from ferry.engine.catalog import StreamSelection, configure_catalog
 from ferry.engine.ledger import StreamCounts
 from ferry.engine.runners import DestinationRunner, InProcessDestination, InProcessSource, SourceRunner
 from ferry.engine.state_store import ConnectionState, FileStateStore, MemoryStateStore, StateStore
-from ferry.engine.sync import NullObserver, Sync, SyncObserver, SyncResult
+from ferry.engine.sync import NullObserver, Sync, SyncCancelled, SyncObserver, SyncResult
 
 __all__ = [
     "ConnectionState",
@@ -19,6 +19,7 @@ __all__ = [
     "StreamCounts",
     "StreamSelection",
     "Sync",
+    "SyncCancelled",
     "SyncObserver",
     "SyncResult",
     "configure_catalog",

@@ -1,7 +1,7 @@
 """The one interface the engine uses to run a connector, whatever runs it, and the in-process kind.
 
-A later launcher runs connectors as subprocesses, in managed virtualenvs or in Docker behind this same
-interface; the engine never asks which one it got.
+The launcher (ferry.engine.launcher) runs connectors as subprocesses, from managed virtualenvs or in
+Docker behind this same interface; the engine never asks which one it got.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,10 @@ class NullObserver:
         pass
 
 
+class SyncCancelled(FerryError):  # noqa: N818 - a cancel is an outcome, not a fault
+    """The sync was cancelled: its connectors were killed; only states committed before were saved."""
+
+
 @dataclass(slots=True)
 class SyncResult:
     sync_id: int
@@ -97,6 +102,23 @@ class Sync:
         self.ledger = Ledger()
         self.state = ConnectionState()
         self.source_errors: list[str] = []
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop the sync from another thread: connector processes are killed, `run` returns SyncCancelled."""
+        self._cancelled.set()
+        self._stop_connectors()
+
+    def _stop_connectors(self) -> None:
+        # A source blocked on a read, or a destination on a write, stops only when its process is killed.
+        # Runners that run processes offer stop(); in-process ones stop when the loop stops calling them.
+        for runner in (self.source, self.destination):
+            stop = getattr(runner, "stop", None)
+            if stop is not None:
+                try:
+                    stop()
+                except Exception:
+                    log.debug("stopping %s failed", runner.name, exc_info=True)
 
     def run(self) -> SyncResult:
         started = time.monotonic()
@@ -118,6 +140,15 @@ class Sync:
         except Exception as exc:
             log.debug("sync failed", exc_info=True)
             error = InternalError(mask(f"{type(exc).__name__}: {exc}"))
+        except BaseException:
+            self._stop_connectors()  # Ctrl-C or SIGTERM: no connector may outlive Ferry
+            raise
+        if error is not None:
+            self._stop_connectors()
+            if self._cancelled.is_set():
+                error = SyncCancelled(
+                    "the sync was cancelled", hint="States committed before the cancel were saved."
+                )
         if error is not None and self.source_errors and not isinstance(error, ConnectorError):
             error.context.setdefault("source_errors", list(self.source_errors))
         return SyncResult(self.state.sync_id, error is None, time.monotonic() - started, self.ledger.streams, error)
@@ -165,6 +196,8 @@ class Sync:
         buffers = {d: RecordBuffer(d, t, max_rows=self.batch_rows) for d, t in typers.items()}
         items = prefetch(self.source.read(source_catalog, self.state.source_state()))
         for item in items:
+            if self._cancelled.is_set():
+                raise SyncCancelled("the sync was cancelled")
             if isinstance(item, RecordBatch):
                 typer = typers.get(item.stream)
                 if typer is None:

@@ -29,10 +29,14 @@ _CHANGES = "ferry:changes"
 _EXTRACTED = "ferry:extracted_at"
 _EXTRACTED_TYPE = pa.timestamp("ms", tz="UTC")
 
-GROUP_ROWS = 100_000
-"""Most rows per INSERT. Fewer, larger scans beat many small ones, but an INSERT of a DuckDB row group
-(122,880 rows) or more takes DuckDB's parallel path, whose row groups the checkpoint at close then
-rewrites; measured on DuckDB 2.0 that costs more than it saves."""
+ROW_GROUP = 122_880
+"""DuckDB's row group size."""
+
+GROUP_ROWS = 4 * ROW_GROUP
+"""Most rows per INSERT. Large INSERTs let DuckDB convert and compress in parallel. Each INSERT is fed
+whole row groups (the batches are re-cut at row-group boundaries first): a parallel INSERT of ragged
+batches leaves partial row groups that the checkpoint at close merges by rewriting the table, which
+on DuckDB 2.0 costs more than the parallelism saves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,7 @@ class StreamLoader:
         """Insert the queued batches; returns the number of rows inserted."""
         if not self._group:
             return 0
-        table = pa.Table.from_batches(self._group)
+        table = _row_groups(self._group)
         sql = self._insert_sql(table.schema)
         self._group, self._group_rows, self._group_bytes = [], 0, 0
         con.register(_VIEW, table)
@@ -190,6 +194,14 @@ def meta_sql(sync_id: int | None, has_changes: bool) -> str:
         )
     literal = orjson.dumps({"sync_id": sync_id, "changes": []}).decode()
     return f"CAST('{literal}' AS JSON)"
+
+
+def _row_groups(batches: list[pa.RecordBatch]) -> pa.Table:
+    """The batches as one table whose chunks are whole DuckDB row groups (one copy of the data)."""
+    table = pa.Table.from_batches(batches)
+    if len(batches) == 1 and batches[0].num_rows <= ROW_GROUP:
+        return table
+    return pa.Table.from_batches(table.combine_chunks().to_batches(max_chunksize=ROW_GROUP))
 
 
 def _constant(emitted_at_ms: int, rows: int) -> pa.Array[Any]:

@@ -122,7 +122,14 @@ def _top_level(path: list[str], names: dict[str, str], role: str, stream: Config
 
 
 def _key(stream: ConfiguredStream, names: dict[str, str]) -> tuple[str, ...]:
-    return tuple(_top_level(path, names, "primary key", stream) for path in stream.key or [])
+    if not stream.key:
+        label = str(stream.descriptor)
+        raise ConfigError(
+            f"stream '{label}' uses {stream.destination_sync_mode.value} but has no primary key",
+            hint="Set primary_key for the stream, or use append / overwrite.",
+            stream=label,
+        )
+    return tuple(_top_level(path, names, "primary key", stream) for path in stream.key)
 
 
 def _cursor(stream: ConfiguredStream, names: dict[str, str]) -> str | None:

@@ -121,6 +121,10 @@ def drop_other_generations(
     return int(row[0]) if row else 0
 
 
+def drop(con: duckdb.DuckDBPyConnection, ref: TableRef) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {ref.sql}")
+
+
 def swap_in(con: duckdb.DuckDBPyConnection, staging: TableRef, final: TableRef) -> None:
     """Replace `final` by `staging` (the caller holds the transaction that makes this atomic)."""
     con.execute(f"DROP TABLE IF EXISTS {final.sql}")

@@ -78,17 +78,7 @@ class DuckDBWriter(Writer):
         con = self.con
         tables.create_schema(con, catalog, plan.schema)
         final = TableRef(catalog, plan.schema, plan.table)
-        target = final.sibling(plan.staging) if plan.truncate else final
-        types = tables.ensure_table(con, target, plan.columns)
-        if plan.truncate:
-            kept = tables.drop_other_generations(con, target, plan.generation_id)
-            if kept:
-                log.info(
-                    "stream %s resumes generation %s with %d staged rows",
-                    plan.descriptor,
-                    plan.generation_id,
-                    kept,
-                )
+        target, types = self._prepare_target(plan, final)
         tombstones = None
         if plan.tombstones is not None:
             tombstones = final.sibling(plan.tombstones)
@@ -99,6 +89,22 @@ class DuckDBWriter(Writer):
             tables.create_like(con, pending, target)
         loader = StreamLoader(plan, (pending or target).sql, types)
         return _Stream(plan, final, target, loader, pending, tombstones)
+
+    def _prepare_target(self, plan: StreamPlan, final: TableRef) -> tuple[TableRef, tables.ColumnTypes]:
+        """The table the stream's committed rows go to (its staging table when it truncates), ready,
+        with its column types."""
+        staging = final.sibling(plan.staging)
+        if not plan.truncate:
+            # A generation staged by an overwrite that never completed can no longer be swapped in.
+            tables.drop(self.con, staging)
+            return final, tables.ensure_table(self.con, final, plan.columns)
+        types = tables.ensure_table(self.con, staging, plan.columns)
+        kept = tables.drop_other_generations(self.con, staging, plan.generation_id)
+        if kept:
+            log.info(
+                "stream %s resumes generation %s: %d rows staged", plan.descriptor, plan.generation_id, kept
+            )
+        return staging, types
 
     def write(self, batch: RecordBatch) -> None:
         stream = self._streams.get(batch.stream)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the config store, applied when the server starts."""

@@ -1,0 +1,180 @@
+"""Runs one attempt of a job in this process through the engine: the body every executor calls.
+
+A sync reads the connection's stream configurations against the source's cached catalog; a clear
+(reset) runs the same streams as a full-refresh overwrite from a source that yields nothing, so the
+destination swaps in empty tables and the saved positions start over.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from ferry.cdk.secrets import Masker, mask
+from ferry.control.services import actors, catalogs, streams
+from ferry.control.services.attempts import Ticket, finish, is_current, record_stats, start
+from ferry.control.services.connections import destination_modes
+from ferry.control.services.context import SYSTEM, Control
+from ferry.control.store.models import Connection, Job
+from ferry.control.store.state import DbStateStore
+from ferry.engine import Sync
+from ferry.engine.ledger import StreamCounts
+from ferry.engine.runners import DestinationRunner, SourceRunner
+from ferry.errors import FerryError, InternalError
+from ferry.protocol import (
+    Catalog,
+    ConfiguredCatalog,
+    ConnectionStatus,
+    ConnectionStatusValue,
+    ConnectorSpecification,
+    DestinationSyncMode,
+    Level,
+    StateMessage,
+    StreamDescriptor,
+    SyncMode,
+)
+
+HEARTBEAT_SECONDS = 5.0
+
+
+class JobCancelledError(FerryError):
+    """The job was cancelled while this attempt ran."""
+
+
+@dataclass(slots=True)
+class Plan:
+    source: SourceRunner
+    destination: DestinationRunner
+    catalog: ConfiguredCatalog
+    full_refresh: bool
+    secrets: set[str]
+
+
+def run_job(
+    ctx: Control, job_id: int, worker: str = "local", cancelled: threading.Event | None = None
+) -> str | None:
+    """Runs the job's next attempt to its end; returns the job status, or None if it was not runnable."""
+    ticket = start(ctx, job_id, worker)
+    if ticket is None:
+        return None
+    ticket.log_path.parent.mkdir(parents=True, exist_ok=True)
+    with ticket.log_path.open("a", encoding="utf-8") as log:
+        observer = AttemptObserver(ctx, ticket, log, cancelled or threading.Event())
+        try:
+            plan = load_plan(ctx, ticket)
+            observer.masker.add(plan.secrets)
+            observer.on_log(Level.INFO, f"attempt {ticket.number} of job {job_id} started")
+            result = Sync(
+                plan.source,
+                plan.destination,
+                plan.catalog,
+                DbStateStore(ctx.store, ticket.connection_id, ticket.fence),
+                full_refresh=plan.full_refresh,
+                observer=observer,
+            ).run()
+        except FerryError as exc:
+            observer.on_log(Level.ERROR, str(exc))
+            return finish(ctx, ticket, succeeded=False, failure=exc.to_dict())
+        except Exception as exc:  # an attempt must always be closed, whatever broke
+            error = InternalError(mask(f"{type(exc).__name__}: {exc}"))
+            observer.on_log(Level.ERROR, str(error))
+            return finish(ctx, ticket, succeeded=False, failure=error.to_dict())
+        record_stats(ctx, ticket, result.streams, result.seconds)
+        failure = result.error.to_dict() if result.error else None
+        outcome = "succeeded" if result.succeeded else f"failed: {result.error}"
+        observer.on_log(Level.INFO if result.succeeded else Level.ERROR, f"attempt {outcome}")
+        return finish(ctx, ticket, succeeded=result.succeeded, failure=failure)
+
+
+def load_plan(ctx: Control, ticket: Ticket) -> Plan:
+    from ferry.engine.connectors import destination_runner, source_runner
+
+    with ctx.store.read() as session:
+        connection = session.get(Connection, ticket.connection_id)
+        job = session.get(Job, ticket.job_id)
+        assert connection is not None
+        assert job is not None
+        source = actors.load(session, SYSTEM, "source", connection.source_id)
+        destination = actors.load(session, SYSTEM, "destination", connection.destination_id)
+    for view in (source, destination):
+        if not view.definition.builtin:
+            raise InternalError(
+                f"'{view.definition.name}' is an external connector, which this executor cannot run yet"
+            )
+    catalog = streams.configured_catalog(
+        catalogs.catalog_of(ctx, source), connection.streams, destination_modes(destination)
+    )
+    secrets = ctx.box.secrets(source.row.configuration) | ctx.box.secrets(destination.row.configuration)
+    dest_runner = destination_runner(destination.definition.reference, actors.plain_config(ctx, destination))
+    if ticket.job_type == "clear":
+        chosen = {tuple(s) if isinstance(s, list) else s for s in job.streams or []}
+        return Plan(
+            _Empty(source.definition.reference), dest_runner, _clearing(catalog, chosen), True, secrets
+        )
+    src_runner = source_runner(source.definition.reference, actors.plain_config(ctx, source))
+    return Plan(src_runner, dest_runner, catalog, False, secrets)
+
+
+def _clearing(catalog: ConfiguredCatalog, chosen: set[Any]) -> ConfiguredCatalog:
+    out = []
+    for stream in catalog.streams:
+        if chosen and stream.stream.name not in chosen:
+            continue
+        dedup = stream.destination_sync_mode in (
+            DestinationSyncMode.append_dedup,
+            DestinationSyncMode.overwrite_dedup,
+        )
+        mode = DestinationSyncMode.overwrite_dedup if dedup else DestinationSyncMode.overwrite
+        out.append(dataclasses.replace(stream, sync_mode=SyncMode.full_refresh, destination_sync_mode=mode))
+    return ConfiguredCatalog(out)
+
+
+class _Empty:
+    """A source that reads nothing: with overwrite it leaves the destination's streams empty."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def spec(self) -> ConnectorSpecification:
+        return ConnectorSpecification(connection_specification={})
+
+    def check(self) -> ConnectionStatus:
+        return ConnectionStatus(ConnectionStatusValue.SUCCEEDED)
+
+    def discover(self) -> Catalog:
+        return Catalog([])
+
+    def read(self, catalog: ConfiguredCatalog, state: Sequence[StateMessage]) -> Iterator[Any]:
+        return iter(())
+
+
+class AttemptObserver:
+    """Writes the attempt's log (secrets masked), stores stats at checkpoints, heartbeats, stops on cancel."""
+
+    def __init__(self, ctx: Control, ticket: Ticket, log: TextIO, cancelled: threading.Event) -> None:
+        self.ctx, self.ticket, self.log, self.cancelled = ctx, ticket, log, cancelled
+        self.masker = Masker()
+        self.started = time.monotonic()
+        self.last_beat = self.started
+
+    def on_records(self, stream: StreamDescriptor, count: int) -> None:
+        if self.cancelled.is_set():
+            raise JobCancelledError(f"job {self.ticket.job_id} was cancelled")
+        if time.monotonic() - self.last_beat >= HEARTBEAT_SECONDS:
+            self.last_beat = time.monotonic()
+            if not is_current(self.ctx, self.ticket):
+                raise JobCancelledError(
+                    f"attempt {self.ticket.number} of job {self.ticket.job_id} is no longer current"
+                )
+
+    def on_checkpoint(self, streams: dict[StreamDescriptor, StreamCounts]) -> None:
+        record_stats(self.ctx, self.ticket, streams, time.monotonic() - self.started)
+
+    def on_log(self, level: Level, text: str) -> None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        self.log.write(f"{stamp} {level.value} {self.masker(mask(text))}\n")
+        self.log.flush()
