@@ -48,6 +48,15 @@ def pg_connect(database: str | None = None, **kwargs: Any) -> Any:
     return psycopg.connect(**pg_settings(database), connect_timeout=5, **{"autocommit": True, **kwargs})
 
 
+def pg_source_config(database: str, **extra: Any) -> dict[str, Any]:
+    """A `postgres` source config for `database` on the test server."""
+    s = pg_settings(database)
+    config = {"host": s["host"], "port": s["port"], "database": database, "username": s["user"]}
+    if s["password"]:
+        config["password"] = s["password"]
+    return {**config, **extra}
+
+
 @contextmanager
 def pg_database() -> Iterator[str]:
     """A new, empty database on the test server, dropped afterwards; skips (or fails under CI) without one."""
@@ -63,3 +72,52 @@ def pg_database() -> Iterator[str]:
             yield name
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- MySQL / MariaDB ----------------------------------------------------------------------------------
+
+
+def mysql_settings(database: str | None = None) -> dict[str, Any]:
+    """Connection keywords for PyMySQL, from FERRY_TEST_MYSQL_* (defaults: the local MariaDB, root)."""
+    return {
+        "host": os.environ.get("FERRY_TEST_MYSQL_HOST", "127.0.0.1"),
+        "port": int(os.environ.get("FERRY_TEST_MYSQL_PORT", "3306")),
+        "user": os.environ.get("FERRY_TEST_MYSQL_USER", "root"),
+        "password": os.environ.get("FERRY_TEST_MYSQL_PASSWORD", ""),
+        "database": database or os.environ.get("FERRY_TEST_MYSQL_DB", "test"),
+    }
+
+
+def mysql_connect(database: str | None = None, **kwargs: Any) -> Any:
+    """A PyMySQL connection (autocommit, utf8mb4) to the test server."""
+    import pymysql
+
+    options = {"autocommit": True, "charset": "utf8mb4", "connect_timeout": 5, **kwargs}
+    return pymysql.connect(**mysql_settings(database), **options)
+
+
+def mysql_source_config(database: str, **extra: Any) -> dict[str, Any]:
+    """A `mysql` source config for `database` on the test server."""
+    s = mysql_settings(database)
+    config = {"host": s["host"], "port": s["port"], "database": database, "username": s["user"]}
+    if s["password"]:
+        config["password"] = s["password"]
+    return {**config, **extra}
+
+
+@contextmanager
+def mysql_database() -> Iterator[str]:
+    """A new, empty database on the MySQL/MariaDB test server, dropped afterwards; skips (or fails
+    under CI) without a server."""
+    try:
+        admin = mysql_connect()
+    except Exception as exc:  # any reason the server cannot be used means the same: skip or fail
+        _unavailable("the MySQL/MariaDB test server", exc)
+        raise
+    name = unique_name()
+    with admin, admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        try:
+            yield name
+        finally:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,9 +24,10 @@ from ferry.cdk.schema import CHANGES_COLUMN, CHANGES_TYPE, JSON_METADATA
 from ferry.connectors import registry
 from ferry.connectors.destinations import duckdb as duckdb_package
 from ferry.connectors.destinations.duckdb import DuckDBDestination
-from ferry.connectors.destinations.duckdb.loading import GROUP_ROWS
+from ferry.connectors.destinations.duckdb import writer as writer_module
+from ferry.connectors.destinations.duckdb.loading import GROUP_ROWS, ROW_GROUP
 from ferry.connectors.destinations.duckdb.writer import DuckDBWriter
-from ferry.errors import ConfigError
+from ferry.errors import ConfigError, TransientError
 from ferry.protocol import (
     Change,
     ConfiguredCatalog,
@@ -187,6 +189,30 @@ def test_check_failure_names_the_path(tmp_path: Path, kind: str) -> None:
     assert str(path) in str(raised.value)
 
 
+def test_a_file_locked_by_another_process_is_a_transient_error(tmp_path: Path) -> None:
+    path = tmp_path / "locked.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('ready', flush=True); "
+            "sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == b"ready"
+        s = configured()
+        with pytest.raises(TransientError) as raised:
+            run(path, catalog(s), [batch(s, [{"id": 1}]), state(s)])
+        assert str(path) in str(raised.value)
+        assert "another process" in str(raised.value)
+    finally:
+        holder.communicate(b"", timeout=60)
+
+
 # --- append -----------------------------------------------------------------------------------
 
 
@@ -312,7 +338,11 @@ def test_stream_without_columns_keeps_its_rows(tmp_path: Path) -> None:
 
 
 def _ids(start: int, n: int) -> pa.RecordBatch:
-    arrays = [pa.array(range(start, start + n), pa.int64()), pa.nulls(n, pa.string()), pa.nulls(n, pa.int64())]
+    arrays = [
+        pa.array(range(start, start + n), pa.int64()),
+        pa.nulls(n, pa.string()),
+        pa.nulls(n, pa.int64()),
+    ]
     return pa.record_batch(arrays, names=["id", "name", "updated"])
 
 
@@ -330,6 +360,23 @@ def test_regrouped_batches_keep_each_rows_extraction_time(tmp_path: Path) -> Non
     )
     assert got == [(t, n, a, a + n - 1) for a, n, t in parts]
     assert query(path, "SELECT count(DISTINCT _airbyte_raw_id) FROM users") == [(total,)]
+
+
+def test_memory_cap_flushes_whole_row_groups_and_keeps_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_module, "MAX_BUFFERED_BYTES", 1 << 20)
+    path = tmp_path / "w.duckdb"
+    s = configured(mode=DEDUP)
+    n = ROW_GROUP + 5000
+    first = RecordBatch(s.descriptor, _ids(0, n), T0)
+    # the same keys again, later: every key must end with the second version
+    again = _ids(0, n).set_column(1, "name", pa.array(["again"] * n))
+    out = run(path, catalog(s), [first, RecordBatch(s.descriptor, again, T0), state(s)])
+    assert counts(out) == [float(2 * n)]
+    assert query(path, "SELECT name, count(*), count(DISTINCT id) FROM users GROUP BY name") == [
+        ("again", n, n)
+    ]
 
 
 # --- types and values ---------------------------------------------------------------------------

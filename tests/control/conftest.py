@@ -101,7 +101,9 @@ class Server:
 
     def token(self, client_id: str = ADMIN_ID, secret: str = ADMIN_SECRET) -> str:
         if client_id not in self._tokens:
-            done = httpx.post(f"{self.public}/applications/token", data={"client_id": client_id, "client_secret": secret})
+            done = httpx.post(
+                f"{self.public}/applications/token", data={"client_id": client_id, "client_secret": secret}
+            )
             done.raise_for_status()
             self._tokens[client_id] = done.json()["access_token"]
         return self._tokens[client_id]
@@ -124,7 +126,9 @@ def start_server(home: Path, extra_env: dict[str, str], repo_root: Path) -> Serv
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FERRY_")},
         "FERRY_HOME": str(home),
-        "PYTHONPATH": os.pathsep.join(p for p in (str(site), str(repo_root), os.environ.get("PYTHONPATH")) if p),
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(site), str(repo_root), os.environ.get("PYTHONPATH")) if p
+        ),
         **extra_env,
     }
     command = [sys.executable, "-c", "from ferry.cli.main import main; main()", "serve", "--port", str(port)]
@@ -160,7 +164,9 @@ def stop_server(server: Server) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
+) -> Iterator[Server]:
     """One server per store backend for the whole run; tests make their own workspaces in it."""
     home = tmp_path_factory.mktemp(f"server-{request.param}") / "home"
     env = {"FERRY_ADMIN_CLIENT_ID": ADMIN_ID, "FERRY_ADMIN_CLIENT_SECRET": ADMIN_SECRET}
@@ -178,7 +184,9 @@ def api(server: Server) -> Iterator[httpx.Client]:
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    )
     assert response.headers["content-type"].startswith("application/json")
     return response.json()
 
@@ -204,9 +212,25 @@ class Setup:
 
 def make_setup(client: httpx.Client, tmp: Path, count: int = 25) -> Setup:
     workspace = ok(client.post("/workspaces", json={"name": f"ws-{uuid.uuid4().hex[:6]}"}))["workspaceId"]
-    source = ok(client.post("/sources", json={"name": "sample", "workspaceId": workspace, "configuration": {"sourceType": "sample-data", "count": count}}))
+    source = ok(
+        client.post(
+            "/sources",
+            json={
+                "name": "sample",
+                "workspaceId": workspace,
+                "configuration": {"sourceType": "sample-data", "count": count},
+            },
+        )
+    )
     warehouse = tmp / f"{uuid.uuid4().hex[:8]}.duckdb"
     destination = ok(
-        client.post("/destinations", json={"name": "lake", "workspaceId": workspace, "configuration": {"destinationType": "duckdb", "path": str(warehouse)}})
+        client.post(
+            "/destinations",
+            json={
+                "name": "lake",
+                "workspaceId": workspace,
+                "configuration": {"destinationType": "duckdb", "path": str(warehouse)},
+            },
+        )
     )
     return Setup(workspace, source["sourceId"], destination["destinationId"], warehouse)

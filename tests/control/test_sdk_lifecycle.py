@@ -32,13 +32,17 @@ def test_sdk_lifecycle(server: Server, tmp_path: Path) -> None:
     sdk = _sdk(server)
     assert sdk.health.get_health_check().status_code == 200
 
-    workspace = sdk.workspaces.create_workspace(models.WorkspaceCreateRequest(name="sdk lifecycle")).workspace_response
+    workspace = sdk.workspaces.create_workspace(
+        models.WorkspaceCreateRequest(name="sdk lifecycle")
+    ).workspace_response
     assert workspace is not None
     assert workspace.name == "sdk lifecycle"
 
     source = sdk.sources.create_source(
         models.SourceCreateRequest(
-            name="sample", workspace_id=workspace.workspace_id, configuration={"sourceType": "sample-data", "count": 30}
+            name="sample",
+            workspace_id=workspace.workspace_id,
+            configuration={"sourceType": "sample-data", "count": 30},
         )
     ).source_response
     assert source is not None
@@ -54,7 +58,9 @@ def test_sdk_lifecycle(server: Server, tmp_path: Path) -> None:
     ).destination_response
     assert destination is not None
 
-    streams = sdk.streams.get_stream_properties(api.GetStreamPropertiesRequest(source_id=source.source_id)).stream_properties_response
+    streams = sdk.streams.get_stream_properties(
+        api.GetStreamPropertiesRequest(source_id=source.source_id)
+    ).stream_properties_response
     assert streams is not None
     assert {s.stream_name for s in streams} == {"users", "products", "purchases"}
 
@@ -65,8 +71,12 @@ def test_sdk_lifecycle(server: Server, tmp_path: Path) -> None:
             name="sample to duck",
             configurations=models.StreamConfigurations(
                 streams=[
-                    models.StreamConfiguration(name="users", sync_mode=models.ConnectionSyncModeEnum.INCREMENTAL_DEDUPED_HISTORY),
-                    models.StreamConfiguration(name="products", sync_mode=models.ConnectionSyncModeEnum.FULL_REFRESH_OVERWRITE),
+                    models.StreamConfiguration(
+                        name="users", sync_mode=models.ConnectionSyncModeEnum.INCREMENTAL_DEDUPED_HISTORY
+                    ),
+                    models.StreamConfiguration(
+                        name="products", sync_mode=models.ConnectionSyncModeEnum.FULL_REFRESH_OVERWRITE
+                    ),
                 ]
             ),
         )
@@ -82,7 +92,10 @@ def test_sdk_lifecycle(server: Server, tmp_path: Path) -> None:
     ).job_response
     assert job is not None
     deadline = time.monotonic() + 60
-    while job.status in (models.JobStatusEnum.PENDING, models.JobStatusEnum.RUNNING) and time.monotonic() < deadline:
+    while (
+        job.status in (models.JobStatusEnum.PENDING, models.JobStatusEnum.RUNNING)
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
         job = sdk.jobs.get_job(api.GetJobRequest(job_id=job.job_id)).job_response
         assert job is not None
@@ -112,13 +125,19 @@ def test_sdk_lifecycle(server: Server, tmp_path: Path) -> None:
     assert patched.schedule.cron_expression == "0 0 12 * * ? UTC"
 
     for response in (
-        sdk.connections.delete_connection(api.DeleteConnectionRequest(connection_id=connection.connection_id)),
+        sdk.connections.delete_connection(
+            api.DeleteConnectionRequest(connection_id=connection.connection_id)
+        ),
         sdk.sources.delete_source(api.DeleteSourceRequest(source_id=source.source_id)),
-        sdk.destinations.delete_destination(api.DeleteDestinationRequest(destination_id=destination.destination_id)),
+        sdk.destinations.delete_destination(
+            api.DeleteDestinationRequest(destination_id=destination.destination_id)
+        ),
         sdk.workspaces.delete_workspace(api.DeleteWorkspaceRequest(workspace_id=workspace.workspace_id)),
     ):
         assert response.status_code == 204
-    left = sdk.sources.list_sources(api.ListSourcesRequest(workspace_ids=[workspace.workspace_id])).sources_response
+    left = sdk.sources.list_sources(
+        api.ListSourcesRequest(workspace_ids=[workspace.workspace_id])
+    ).sources_response
     assert left is not None
     assert left.data == []
 
@@ -126,7 +145,9 @@ def test_sdk_lifecycle(server: Server, tmp_path: Path) -> None:
 def test_sdk_default_token_url_resolves_to_host_root(server: Server) -> None:
     # Without token_url the SDK posts to the relative /applications/token, i.e. the host root.
     ClientCredentialsHook.sessions.clear()
-    security = models.Security(client_credentials=models.SchemeClientCredentials(client_id=ADMIN_ID, client_secret=ADMIN_SECRET))
+    security = models.Security(
+        client_credentials=models.SchemeClientCredentials(client_id=ADMIN_ID, client_secret=ADMIN_SECRET)
+    )
     sdk = AirbyteAPI(server_url=server.public, security=security)
     listed = sdk.workspaces.list_workspaces(api.ListWorkspacesRequest()).workspaces_response
     assert listed is not None
@@ -137,5 +158,7 @@ def test_sdk_raises_on_conflict_with_the_409_body(server: Server, tmp_path: Path
 
     sdk = _sdk(server)
     with pytest.raises(SDKError) as caught:
-        sdk.jobs.create_job(models.JobCreateRequest(connection_id="no-such-connection", job_type=models.JobTypeEnum.SYNC))
+        sdk.jobs.create_job(
+            models.JobCreateRequest(connection_id="no-such-connection", job_type=models.JobTypeEnum.SYNC)
+        )
     assert caught.value.status_code == 404

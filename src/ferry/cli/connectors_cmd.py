@@ -19,23 +19,11 @@ if TYPE_CHECKING:
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-# pip's lines worth showing as progress; the rest ("Requirement already satisfied", ...) is noise.
-_PIP_STEPS = (
-    "Collecting ",
-    "Downloading ",
-    "Installing collected packages",
-    "Successfully installed",
-    "ERROR",
-)
-
-
 def install_progress(console: Console = err) -> Progress:
     """Prints an install's steps on `console` (stderr), so a first sync shows why it takes a while."""
 
     def report(line: str) -> None:
-        own = not line[:1].isupper() or line.startswith(("creating", "installing", "installed", "waiting"))
-        if own or line.startswith(_PIP_STEPS):
-            console.print(f"[dim]{escape(line)}[/]", markup=True, soft_wrap=True)
+        console.print(f"[dim]{escape(line)}[/]", markup=True, soft_wrap=True)
 
     return report
 

@@ -31,6 +31,8 @@ Progress = Callable[[str], None]
 MANIFEST = "ferry-install.json"
 SPEC_FILE = "ferry-spec.json"
 PYTHON_ENV = "FERRY_CONNECTOR_PYTHON"
+# pip's lines worth passing on as progress; the rest ("Requirement already satisfied", bars) is noise.
+_PIP_STEPS = ("Collecting ", "Installing collected packages", "Successfully installed", "ERROR")
 _PACKAGE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
 
@@ -166,15 +168,9 @@ def _install(package: str, version: str | None, progress: Progress) -> Install:
         progress(f"creating a virtualenv for {requirement}")
         _run([_python(), "-m", "venv", str(tmp)], progress, "create a virtualenv", requirement)
         progress(f"installing {requirement} from PyPI")
-        pip = [
-            str(tmp / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--no-input",
-            "--disable-pip-version-check",
-        ]
-        _run([*pip, requirement], progress, "install", requirement)
+        # --no-compile: bytecode is written on first import, for the modules the connector uses only.
+        pip = ["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--no-compile"]
+        _run([str(tmp / "bin" / "python"), *pip, requirement], progress, "install", requirement)
         found_version, script = _inspect(tmp, package)
         final = folder / found_version
         present = _read_install(final)
@@ -206,20 +202,20 @@ def _python() -> str:
 def _run(argv: list[str], progress: Progress, what: str, requirement: str) -> None:
     """Run an install step, passing its output on as progress; a failure names the step and its last lines."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
-    assert proc.stdout is not None
     tail: list[str] = []
-    try:
-        for line in proc.stdout:
-            text = line.rstrip()
-            if text and not text.startswith("WARNING: Location "):  # pip's noise about missing mirrors
-                tail = [*tail[-9:], text]
-                progress(text)
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True) as proc:
+        assert proc.stdout is not None
+        try:
+            for line in proc.stdout:
+                text = line.rstrip()
+                if text and not text.startswith("WARNING: Location "):  # pip's noise about missing mirrors
+                    tail = [*tail[-9:], text]
+                    if text.startswith(_PIP_STEPS):
+                        progress(text)
+        except BaseException:
+            proc.kill()
+            raise
         code = proc.wait()
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
     if code == 0:
         return
     last = " | ".join(tail[-3:]) or "no output"

@@ -86,7 +86,8 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         405: "method-not-allowed",
         413: "payload-too-large",
     }.get(exc.status_code, "error")
-    return problem(exc.status_code, slug, str(exc.detail), headers=dict(exc.headers or {}))
+    data = {"field": "body"} if exc.status_code == 413 else None
+    return problem(exc.status_code, slug, str(exc.detail), data, headers=dict(exc.headers or {}))
 
 
 def _auth_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ferry.control.errors import InvalidInputError, UnprocessableError
+from ferry.control.errors import InvalidInputError
 from ferry.control.services import actors
 from ferry.control.services.actors import ActorView
 from ferry.control.services.context import Control, Principal
@@ -33,12 +33,6 @@ def catalog_of(ctx: Control, view: ActorView, *, use_cache: bool = True) -> Cata
 def _run_discover(ctx: Control, view: ActorView) -> Catalog:
     from ferry.engine.connectors import source_runner
 
-    if not view.definition.builtin:
-        raise UnprocessableError(
-            f"source definition '{view.definition.name}' is external; this server cannot run it yet",
-            hint="Use a built-in source.",
-            field="sourceId",
-        )
     try:
         return source_runner(view.definition.reference, actors.plain_config(ctx, view)).discover()
     except ConfigError as exc:

@@ -100,11 +100,6 @@ def load_plan(ctx: Control, ticket: Ticket) -> Plan:
         assert job is not None
         source = actors.load(session, SYSTEM, "source", connection.source_id)
         destination = actors.load(session, SYSTEM, "destination", connection.destination_id)
-    for view in (source, destination):
-        if not view.definition.builtin:
-            raise InternalError(
-                f"'{view.definition.name}' is an external connector, which this executor cannot run yet"
-            )
     catalog = streams.configured_catalog(
         catalogs.catalog_of(ctx, source), connection.streams, destination_modes(destination)
     )

@@ -122,6 +122,8 @@ def principal(ctx: Control, user_id: str) -> Principal | None:
         user = session.get(User, user_id)
         if user is None:
             return None
-        rows = session.execute(select(Membership.workspace_id, Membership.role).where(Membership.user_id == user_id))
-        roles = {workspace_id: role for workspace_id, role in rows}
+        rows = session.execute(
+            select(Membership.workspace_id, Membership.role).where(Membership.user_id == user_id)
+        )
+        roles = {str(w): str(r) for w, r in rows}
     return Principal(user.id, user.is_admin, roles)

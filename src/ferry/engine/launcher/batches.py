@@ -1,8 +1,12 @@
 """The JSON boundary: records from an external source into typed Arrow batches, and batches back into
 RECORD lines for an external destination.
 
-Incoming records are collected per stream and typed a column at a time by the stream's StreamTyper,
-the same typed path built-in connectors take: values that do not fit become NULL with a reason.
+Incoming records are collected per stream and typed by the stream's StreamTyper, the same typed path
+built-in connectors take: values that do not fit become NULL with a reason. `RowTyper` first tries
+to convert all plain columns in one pass of Arrow's C++ converter (dicts to a struct array), and
+timestamps and dates with Arrow's ISO-8601 parser; any column that does not convert cleanly there
+goes through the kit's value-by-value casting, and a batch that does not convert goes whole through
+StreamTyper.from_rows. Either way the result is the one from_rows gives.
 """
 
 from __future__ import annotations
@@ -14,11 +18,62 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ferry.cdk import CHANGES_COLUMN, RecordBatch, StreamTyper, is_json_field
-from ferry.cdk.casting import RowChanges
+from ferry.cdk import CHANGES_COLUMN, Column, Kind, RecordBatch, StreamTyper, is_json_field
+from ferry.cdk.casting import RowChanges, cast_values, with_changes
 from ferry.protocol import StreamDescriptor, dumps
 
 _NO_COLUMNS = "_ferry_no_columns"
+_ARROW_ERRORS = (
+    pa.ArrowInvalid,
+    pa.ArrowTypeError,
+    pa.ArrowNotImplementedError,
+    TypeError,
+    ValueError,
+    OverflowError,
+)
+# Kinds whose Python values Arrow's converter takes exactly as casting.cast_values' fast path does.
+_DIRECT = {Kind.STRING, Kind.INTEGER, Kind.NUMBER, Kind.BOOLEAN}
+# Kinds parsed from text by Arrow's cast (ISO 8601) when every value is text Arrow accepts.
+_PARSED = {Kind.TIMESTAMP_TZ: pa.timestamp("us", tz="UTC"), Kind.DATE: pa.date32()}
+
+
+class RowTyper:
+    """Typed Arrow batches from record dicts, a column at a time in C++ where the values allow it."""
+
+    def __init__(self, typer: StreamTyper) -> None:
+        self.typer = typer
+        fields = [
+            pa.field(c.name, c.arrow_type if c.kind in _DIRECT else pa.string())
+            for c in typer.columns
+            if c.kind in _DIRECT or c.kind in _PARSED
+        ]
+        self._struct = pa.struct(fields) if fields else None
+
+    def from_rows(self, rows: list[dict[str, Any]], changes: RowChanges | None = None) -> pa.RecordBatch:
+        if self._struct is None:
+            return self.typer.from_rows(rows, changes)
+        try:
+            plain = pa.array(rows, type=self._struct)
+        except _ARROW_ERRORS:
+            return self.typer.from_rows(rows, changes)  # some value needs the kit's casting rules
+        row_changes: RowChanges = changes if changes is not None else [None] * len(rows)
+        arrays = [self._column(c, plain, rows, row_changes) for c in self.typer.columns]
+        batch = pa.RecordBatch.from_arrays(arrays, schema=self.typer.schema)
+        return with_changes(batch, row_changes)
+
+    def _column(
+        self, column: Column, plain: pa.StructArray, rows: list[dict[str, Any]], changes: RowChanges
+    ) -> pa.Array[Any]:
+        name = column.name
+        if column.kind in _DIRECT:
+            return plain.field(name)
+        if column.kind in _PARSED:
+            text = plain.field(name)
+            try:
+                return text.cast(_PARSED[column.kind])
+            except _ARROW_ERRORS:
+                return cast_values(text.to_pylist(), column, changes)
+        return cast_values([r.get(name) for r in rows], column, changes)
 
 
 class JsonBatcher:
@@ -30,7 +85,7 @@ class JsonBatcher:
         self, stream: StreamDescriptor, typer: StreamTyper, max_rows: int, max_bytes: int = 16 << 20
     ) -> None:
         self.stream = stream
-        self.typer = typer
+        self.typer = RowTyper(typer)
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self._rows: list[dict[str, Any]] = []

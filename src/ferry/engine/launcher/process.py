@@ -5,6 +5,7 @@ stderr captured line by line, and a watchdog that kills the whole group on timeo
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -115,6 +116,8 @@ class ConnectorProcess:
                 hint="Check that the program exists and is executable, or reinstall the connector.",
                 connector=self.program.name,
             ) from None
+        _widen_pipe(self.proc.stdout)
+        _widen_pipe(self.proc.stdin)
         self._start_thread(self._read_stderr, "stderr")
         if self.limits.timeout or self.limits.heartbeat:
             self._start_thread(self._watch, "watchdog")
@@ -214,6 +217,13 @@ class ConnectorProcess:
         """After the connector ended, nothing it started may outlive it (a helper it forgot to stop)."""
         if self.proc is not None and self.proc.poll() is not None:
             _signal_group(self.proc.pid, signal.SIGKILL)
+
+
+def _widen_pipe(pipe: IO[bytes] | None) -> None:
+    """A 1 MiB pipe instead of 64 KiB: far fewer context switches at a million lines (Linux only)."""
+    if pipe is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BUFFER)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

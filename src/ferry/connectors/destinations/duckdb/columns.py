@@ -56,7 +56,7 @@ def widen(current: str, wanted: str) -> str:
     return VARCHAR
 
 
-def conversion(column_sql: str, current: str, target: str) -> str:
+def conversion(column_sql: str, target: str) -> str:
     """The SQL expression that turns a stored `current` value into `target` during ALTER TABLE."""
     if canonical(target) == JSON:
         return f"to_json({column_sql})"

@@ -95,7 +95,7 @@ def _widen_column(con: duckdb.DuckDBPyConnection, ref: TableRef, column: ColumnP
         return current
     log.info("changing column %s of table %s from %s to %s", column.name, ref.sql, current, target)
     col = quote(column.name)
-    using = conversion(col, current, target)
+    using = conversion(col, target)
     con.execute(f"ALTER TABLE {ref.sql} ALTER COLUMN {col} SET DATA TYPE {target} USING {using}")
     return target
 

@@ -121,7 +121,7 @@ class DuckDBWriter(Writer):
             stream.loader.add(self.con, batch.data, batch.emitted_at)
             self._buffered += stream.loader.buffered_bytes - before
             if self._buffered >= MAX_BUFFERED_BYTES:
-                self._flush_all()
+                self._flush_all(whole_row_groups=True)
 
     def commit(self) -> None:
         if self._con is None or not self._in_transaction:
@@ -170,11 +170,11 @@ class DuckDBWriter(Writer):
         # A staging table keeps its deletions until the swap; a final table hands them to the side table.
         return None if stream.plan.truncate else stream.tombstones
 
-    def _flush_all(self) -> None:
+    def _flush_all(self, *, whole_row_groups: bool = False) -> None:
         for stream in self._streams.values():
             with self._errors(f"loading stream '{stream.plan.descriptor}'", stream):
-                stream.loader.flush(self.con)
-        self._buffered = 0
+                stream.loader.flush(self.con, whole_row_groups=whole_row_groups)
+        self._buffered = sum(s.loader.buffered_bytes for s in self._streams.values())
 
     def _begin(self) -> None:
         if not self._in_transaction:

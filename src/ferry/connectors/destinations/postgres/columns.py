@@ -7,6 +7,8 @@ PostgreSQL 14) NaN and ±Infinity.
 
 from __future__ import annotations
 
+import re
+
 from ferry.cdk.schema import Kind
 
 TEXT = "text"
@@ -42,8 +44,13 @@ _FAMILY = {
 
 def family(sql_type: str) -> str:
     """`format_type` output without modifiers (`numeric(12,2)` -> numeric), folded to what it widens like."""
-    base = sql_type.split("(", 1)[0].strip().lower()
+    base = without_modifiers(sql_type)
     return _FAMILY.get(base, base)
+
+
+def without_modifiers(sql_type: str) -> str:
+    """`timestamp(3) with time zone` -> `timestamp with time zone`, `numeric(12,2)` -> `numeric`."""
+    return " ".join(re.sub(r"\([^)]*\)", " ", sql_type).lower().split())
 
 
 def widen(current: str, wanted: str) -> str:

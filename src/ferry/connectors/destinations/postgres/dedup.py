@@ -59,6 +59,8 @@ def merge(
     cols = ", ".join(quote(c) for c in columns)
     keys = ", ".join(quote(k) for k in plan.key)
     stored = [target] if tombstones is None else [target, tombstones]
+    # Fresh statistics let the planner pick index lookups for a few keys and a hash join for many.
+    con.execute(f"ANALYZE {pending.sql}")
     candidates = [f"SELECT {cols}, 1 AS {_SOURCE}, {quote(SEQ)} AS {_ORDER} FROM {pending.sql}"]
     candidates += [
         f"SELECT {cols}, 0, 0 FROM {t.sql} AS t "

@@ -67,14 +67,17 @@ def copy_batch(
     encoder: BatchEncoder,
     data: pa.RecordBatch,
     emitted_at_ms: int,
+    encoded: Encoded | None = None,
 ) -> int:
-    """COPY `data` into `table`; returns the number of rows the server reports."""
+    """COPY `data` into `table` (`encoded` is its payload when already made); returns the number of
+    rows the server reports."""
     import psycopg
 
     replaced: dict[str, pa.Array[Any]] = {}
     rescued = Notes()  # notes of the replaced columns; the others are made afresh by each encode
     for _attempt in range(len(encoder.plan.columns) + 1):
-        encoded = encoder.encode(data, emitted_at_ms, replaced, rescued.copy())
+        if encoded is None:
+            encoded = encoder.encode(data, emitted_at_ms, replaced, rescued.copy())
         try:
             return _copy(con, table, encoded)
         except psycopg.errors.DataError as exc:
@@ -85,6 +88,7 @@ def copy_batch(
                 "table %s refused values of column %s (%s); finding them", table.sql, column, exc.sqlstate
             )
             replaced[column] = _rescue(con, encoder, data, column, types[column], rescued)
+            encoded = None
     raise InternalError(f"COPY into {table.sql} kept failing after every column was checked")
 
 
@@ -97,7 +101,7 @@ def _copy(con: psycopg.Connection[tuple[object, ...]], table: TableRef, encoded:
     with con.cursor() as cur:
         cur.execute("SAVEPOINT ferry_copy")
         try:
-            with cur.copy(f"COPY {table.sql} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            with cur.copy(f"COPY {table.sql} ({columns}) FROM STDIN (FORMAT {encoded.format})") as copy:
                 copy.write(memoryview(encoded.payload))
         except psycopg.errors.DataError:
             cur.execute("ROLLBACK TO SAVEPOINT ferry_copy")

@@ -123,7 +123,7 @@ def _python_text(array: pa.Array[Any]) -> pa.Array[Any]:
 def _temporal_text(array: pa.Array[Any], target: Target, notes: Notes) -> pa.Array[Any] | None:
     dtype = array.type
     if pa.types.is_date(dtype):
-        return _date_text(array.cast(pa.date32()), target, notes)
+        return _date_text(array, target, notes)
     if pa.types.is_timestamp(dtype):
         return _timestamp_text(array, target, notes)
     if pa.types.is_time(dtype):
@@ -259,42 +259,57 @@ def _float_text(array: pa.Array[Any], target: Target, notes: Notes, to_json: boo
 # --- dates and timestamps -------------------------------------------------------------------------
 
 
-def _out_of_range(
-    values: np.ndarray[Any, Any], valid: np.ndarray[Any, Any], low: int, high: int
-) -> np.ndarray[Any, Any]:
-    return valid & ((values < low) | (values > high))
+def _valid(array: pa.Array[Any]) -> np.ndarray[Any, Any]:
+    return np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _date_text(array: pa.Array[Any], target: Target, notes: Notes) -> pa.Array[Any]:
-    days = array.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    valid = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    outside = _out_of_range(days, valid, DATE_MIN_DAYS, DATE_MAX_DAYS)
-    text = array.cast(pa.string())
-    return _fix_rows(text, outside, valid & ~outside & (days < _YEAR_ONE_DAYS), target, notes)
+def date_days(
+    array: pa.Array[Any], target: Target, notes: Notes
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Days since 1970-01-01, and which to load: not NULLs, nor days outside PostgreSQL's range (noted)."""
+    days = (
+        array.cast(pa.date32()).cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    )
+    valid = _valid(array)
+    outside = valid & ((days < DATE_MIN_DAYS) | (days > DATE_MAX_DAYS))
+    notes.add(np.flatnonzero(outside), target.name, Change.NULLED, Reason.DESTINATION_FIELD_SIZE_LIMITATION)
+    return days, valid & ~outside
 
 
-def _timestamp_text(array: pa.Array[Any], target: Target, notes: Notes) -> pa.Array[Any]:
+def timestamp_micros(
+    array: pa.Array[Any], target: Target, notes: Notes
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Microseconds since 1970 (UTC for zoned values) and which are loaded, as `date_days`."""
     dtype = array.type
     micros = array.cast(pa.timestamp("us", tz=dtype.tz), safe=dtype.unit != "ns")  # PostgreSQL keeps µs
     values = micros.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-    valid = np.asarray(micros.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    valid = _valid(micros)
     outside = valid & (values < TIMESTAMP_MIN_US)
+    notes.add(np.flatnonzero(outside), target.name, Change.NULLED, Reason.DESTINATION_FIELD_SIZE_LIMITATION)
+    return values, valid & ~outside
+
+
+def _date_text(array: pa.Array[Any], target: Target, notes: Notes) -> pa.Array[Any]:
+    days, loaded = date_days(array, target, notes)
+    text = array.cast(pa.date32()).cast(pa.string())
+    return _fix_rows(text, _valid(array) & ~loaded, loaded & (days < _YEAR_ONE_DAYS))
+
+
+def _timestamp_text(array: pa.Array[Any], target: Target, notes: Notes) -> pa.Array[Any]:
+    values, loaded = timestamp_micros(array, target, notes)
+    micros = array.cast(pa.timestamp("us", tz=array.type.tz), safe=array.type.unit != "ns")
     # Arrow keeps zoned timestamps as UTC: the naive spelling plus "+00" is the same instant, and much
     # faster to produce than a zoned spelling.
     text = micros.cast(pa.timestamp("us")).cast(pa.string())
-    if dtype.tz is not None:
+    if array.type.tz is not None:
         text = pc.binary_join_element_wise(text, "+00", "")  # type: ignore[call-overload]
-    return _fix_rows(text, outside, valid & ~outside & (values < _YEAR_ONE_US), target, notes)
+    return _fix_rows(text, _valid(micros) & ~loaded, loaded & (values < _YEAR_ONE_US))
 
 
 def _fix_rows(
-    text: pa.Array[Any],
-    outside: np.ndarray[Any, Any],
-    before_christ: np.ndarray[Any, Any],
-    target: Target,
-    notes: Notes,
+    text: pa.Array[Any], outside: np.ndarray[Any, Any], before_christ: np.ndarray[Any, Any]
 ) -> pa.Array[Any]:
-    """Null the values outside PostgreSQL's range (noted) and respell those before year 1 as `... BC`."""
+    """Null the values outside PostgreSQL's range and respell those before year 1 as `... BC`."""
     if not outside.any() and not before_christ.any():
         return text
     values = text.to_pylist()
@@ -302,7 +317,6 @@ def _fix_rows(
         values[row] = _bc(str(values[row]))
     for row in np.flatnonzero(outside).tolist():
         values[row] = None
-    notes.add(np.flatnonzero(outside), target.name, Change.NULLED, Reason.DESTINATION_FIELD_SIZE_LIMITATION)
     return pa.array(values, pa.string())
 
 

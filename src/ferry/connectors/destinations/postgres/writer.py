@@ -31,6 +31,7 @@ from ferry.connectors.destinations.postgres.config import Settings, settings_fro
 from ferry.connectors.destinations.postgres.connection import connect, failure
 from ferry.connectors.destinations.postgres.encoding import META_COLUMNS, BatchEncoder
 from ferry.connectors.destinations.postgres.loading import CHECKER_SQL, copy_batch
+from ferry.connectors.destinations.postgres.pipeline import EncodePipeline, Pending
 from ferry.connectors.destinations.postgres.plan import StreamPlan, build_plans
 from ferry.connectors.destinations.postgres.tables import ColumnTypes, TableRef
 from ferry.errors import FerryError, InternalError
@@ -65,6 +66,7 @@ class PostgresWriter(Writer):
         self.settings: Settings = settings_from(config)
         self._con: psycopg.Connection[tuple[object, ...]] | None = None
         self._streams: dict[StreamDescriptor, _Stream] = {}
+        self._pipeline: EncodePipeline[_Stream] = EncodePipeline(self._load)
 
     @property
     def con(self) -> psycopg.Connection[tuple[object, ...]]:
@@ -145,15 +147,19 @@ class PostgresWriter(Writer):
                 f"records of stream '{batch.stream}' arrived after the stream was reported COMPLETE",
                 stream=str(batch.stream),
             )
-        table = stream.pending or stream.target
+        self._pipeline.submit(stream, batch, stream.encoder)
+
+    def _load(self, pending: Pending[_Stream]) -> None:
+        stream, batch = pending.stream, pending.batch
         with self._errors(f"loading stream '{batch.stream}' into {stream.target.sql}", stream):
             stream.rows += copy_batch(
                 self.con,
-                table,
+                stream.pending or stream.target,
                 types=stream.types,
                 encoder=stream.encoder,
                 data=batch.data,
                 emitted_at_ms=batch.emitted_at,
+                encoded=pending.encoded.result(),
             )
         stream.unmerged = stream.pending is not None
 
@@ -187,6 +193,7 @@ class PostgresWriter(Writer):
         log.info("stream %s: generation %s is now table %s", stream, plan.generation_id, state.final.sql)
 
     def close(self) -> None:
+        self._pipeline.close()
         con, self._con = self._con, None
         try:
             if con is not None:
@@ -199,7 +206,9 @@ class PostgresWriter(Writer):
             self.settings.cleanup()
 
     def _finish_transaction(self) -> None:
-        """Merge the pending rows of dedup streams and commit (counts stay for the next commit())."""
+        """Load what is in flight, merge the pending rows of dedup streams and commit (counts stay for
+        the next commit())."""
+        self._pipeline.drain()
         for stream in self._streams.values():
             if stream.unmerged and stream.pending is not None:
                 with self._errors(f"deduplicating stream '{stream.plan.descriptor}'", stream):

@@ -96,7 +96,7 @@ def error_for(code: int | None, detail: str, settings: Settings, doing: str) -> 
 
 
 def _driver_error(exc: Exception, settings: Settings, doing: str) -> FerryError:
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
     code = args[0] if args and isinstance(args[0], int) else None
     detail = str(args[1]) if len(args) > 1 else str(exc)
     if code is None and isinstance(exc, TimeoutError | ConnectionError | OSError):
@@ -164,14 +164,16 @@ def connect(settings: Settings, *, database: str | None = None) -> Any:
     if context is not None:
         kwargs["ssl"] = context
     try:
-        return pymysql.connect(
+        connection = pymysql.connect(
             host=settings.host,
             port=settings.port,
             user=settings.username,
             password=settings.password,
             database=database if database is not None else settings.database,
             connect_timeout=settings.connect_timeout_seconds,
-            read_timeout=_read_timeout(settings),
+            # The handshake is read with the read timeout: a server that accepts and never answers
+            # must fail within the connect timeout, not hang.
+            read_timeout=settings.connect_timeout_seconds,
             autocommit=True,
             charset="utf8mb4",
             init_command="SET time_zone = '+00:00'",
@@ -181,12 +183,11 @@ def connect(settings: Settings, *, database: str | None = None) -> Any:
         raise _driver_error(exc, settings, "connecting") from None
     except (OSError, ValueError) as exc:
         raise error_for(2003, str(exc), settings, "connecting") from None
-
-
-def _read_timeout(settings: Settings) -> float | None:
-    # A dead server is noticed after the statement timeout plus a margin, instead of never.
+    # Catalog queries may run as long as the statement timeout; a dead server is noticed after it
+    # plus a margin instead of never. PyMySQL has no public setter for this.
     timeout = settings.statement_timeout_seconds
-    return float(timeout + 30) if timeout else None
+    setattr(connection, "_read_timeout", float(timeout + 30) if timeout else None)  # noqa: B010
+    return connection
 
 
 def query(connection: Any, settings: Settings, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
@@ -210,7 +211,8 @@ def probe(connection: Any, settings: Settings) -> Server:
     flavor = "mariadb" if "mariadb" in f"{version} {comment}".lower() else "mysql"
     if settings.ssl.mode != "preferred" and not tls:
         raise ConfigError(
-            f"ssl_mode '{settings.ssl.mode}' needs TLS, but the connection to {settings.host} is not encrypted",
+            f"ssl_mode '{settings.ssl.mode}' needs TLS, "
+            f"but the connection to {settings.host} is not encrypted",
             hint="Enable TLS on the server, or use ssl_mode 'preferred'.",
             connector=CONNECTOR,
             field="ssl_mode",

@@ -19,7 +19,6 @@ from ferry.protocol import Reason
 INT64_MAX = 2**63 - 1
 MICROS_PER_DAY = 86_400_000_000
 
-Array = pa.Array  # type: ignore[type-arg]
 Converted = tuple[Any, Any, Reason]
 """(converted array, boolean mask of values nulled here or None, the reason for those)."""
 Converter = Callable[[Any, Any], Converted]
@@ -45,7 +44,7 @@ def cast_to(target: pa.DataType) -> Converter:
 
 def nonzero_bool(values: Any, flag: Any) -> Converted:
     """tinyint(1) and bit(1): any non-zero value is true (as MySQL's own BOOL reads it)."""
-    return _none(pc.not_equal(values, 0))
+    return _none(pc.not_equal(values, pa.scalar(0)))
 
 
 def unsigned_to_int64(values: Any, flag: Any) -> Converted:
@@ -76,7 +75,7 @@ def flagged(target: pa.DataType) -> Converter:
         values = values if values.type == target else values.cast(target)
         if flag is None:
             return _none(values)
-        bad = pc.fill_null(pc.equal(flag, 1), False)
+        bad = pc.fill_null(pc.equal(flag, pa.scalar(1)), False)
         return values, bad if pc.any(bad).as_py() else None, _SERIAL
 
     return convert
@@ -86,7 +85,7 @@ def micros_to_timestamp_utc(values: Any, flag: Any) -> Converted:
     """TIMESTAMP read as UTC microseconds since the epoch; 0 is MySQL's zero timestamp (no real
     TIMESTAMP is ever 1970-01-01 00:00:00 UTC)."""
     values = values.cast(pa.int64())
-    zero = pc.fill_null(pc.equal(values, 0), False)
+    zero = pc.fill_null(pc.equal(values, pa.scalar(0, pa.int64())), False)
     target = pa.timestamp("us", tz="UTC")
     if pc.any(zero).as_py():
         return _null_where(values, zero).cast(target), zero, _SERIAL
@@ -96,9 +95,9 @@ def micros_to_timestamp_utc(values: Any, flag: Any) -> Converted:
 def micros_to_time(values: Any, flag: Any) -> Converted:
     """TIME read as microseconds; values outside one day (TIME is also a duration) become NULL."""
     values = values.cast(pa.int64())
-    outside = pc.fill_null(
-        pc.or_(pc.less(values, 0), pc.greater_equal(values, MICROS_PER_DAY)), False
-    )
+    below = pc.less(values, pa.scalar(0, pa.int64()))
+    above = pc.greater_equal(values, pa.scalar(MICROS_PER_DAY, pa.int64()))
+    outside = pc.fill_null(pc.or_(below, above), False)
     bad = outside if pc.any(outside).as_py() else None
     kept = _null_where(values, outside) if bad is not None else values
     return kept.cast(pa.time64("us")), bad, _SIZE
@@ -108,7 +107,7 @@ def set_to_list(values: Any, flag: Any) -> Converted:
     """SET 'a,c' into ["a", "c"]; the empty set is []."""
     values = values.cast(pa.string())
     parts = pc.split_pattern(values, ",")
-    empty = pc.fill_null(pc.equal(values, ""), False)
+    empty = pc.fill_null(pc.equal(values, pa.scalar("")), False)
     if pc.any(empty).as_py():
         parts = pc.if_else(empty, pa.scalar([], pa.list_(pa.string())), parts)
     return _none(parts)

@@ -69,7 +69,9 @@ def _table_wanted(database: str, table: str, settings: Settings) -> bool:
 
 def discover(connection: Any, settings: Settings, server: Server) -> list[TableInfo]:
     """Every wanted table and view, ordered by database and name."""
-    names = [str(r[0]) for r in query(connection, settings, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")]
+    names = [
+        str(r[0]) for r in query(connection, settings, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
+    ]
     databases = select_databases(names, settings)
     if not databases:
         return []
@@ -84,7 +86,9 @@ def discover(connection: Any, settings: Settings, server: Server) -> list[TableI
     wanted = [(str(d), str(t), str(kind)) for d, t, kind in tables if _table_wanted(str(d), str(t), settings)]
     if not wanted:
         return []
-    columns = _columns(connection, settings, databases, _json_columns(connection, settings, server, databases))
+    columns = _columns(
+        connection, settings, databases, _json_columns(connection, settings, server, databases)
+    )
     keys = _unique_keys(connection, settings, databases)
     out = []
     for database, table, kind in wanted:
@@ -109,9 +113,9 @@ def _columns(
         databases,
     )
     out: dict[tuple[str, str], list[ColumnInfo]] = defaultdict(list)
-    for database, table, name, data_type, column_type, nullable, precision, scale in rows:
+    for database, table, name, raw_type, column_type, nullable, precision, scale in rows:
         key = (str(database), str(table))
-        data_type = _text(data_type).lower()
+        data_type = _text(raw_type).lower()
         out[key].append(
             ColumnInfo(
                 name=str(name),
@@ -161,7 +165,8 @@ def _unique_keys(
     rows = query(
         connection,
         settings,
-        "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS "
+        "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, COLUMN_NAME, SUB_PART "
+        "FROM information_schema.STATISTICS "
         f"WHERE NON_UNIQUE = 0 AND TABLE_SCHEMA IN ({marks}) "
         "ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME <> 'PRIMARY', INDEX_NAME, SEQ_IN_INDEX",
         databases,

@@ -38,7 +38,8 @@ class Select:
         items = [f"{p.select} AS {value_alias(i)}" for i, p in enumerate(self.plans)]
         items += [f"{p.flag} AS {flag_alias(i)}" for i, p in enumerate(self.plans) if p.flag]
         items += [f"{o.raw_select()} AS {order_alias(i)}" for i, o in enumerate(self.order)]
-        sql = f"SELECT {', '.join(items) or '1'} FROM {quote_identifier(self.database)}.{quote_identifier(self.table)}"
+        source = f"{quote_identifier(self.database)}.{quote_identifier(self.table)}"
+        sql = f"SELECT {', '.join(items) or '1'} FROM {source}"
         if self.where:
             sql += " WHERE " + " AND ".join(self.where)
         if self.order:

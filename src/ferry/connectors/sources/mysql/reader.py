@@ -45,7 +45,9 @@ def _error(exc: BaseException, settings: Settings, doing: str) -> FerryError:
     return error_for(code, text.splitlines()[0] if text else type(exc).__name__, settings, doing)
 
 
-def run(url: str, sql: str, select: Select, settings: Settings, batch_rows: int, doing: str) -> Iterator[Batch]:
+def run(
+    url: str, sql: str, select: Select, settings: Settings, *, batch_rows: int, doing: str
+) -> Iterator[Batch]:
     """The converted batches of one statement, in order; driver failures become Ferry errors."""
     import connectorx as cx
 

@@ -1,4 +1,4 @@
-"""The mysql source's config: its JSON schema (keys follow Airbyte's source-mysql) and the settings read from it."""
+"""The mysql source's config: its JSON schema (keys follow Airbyte's source-mysql) and its settings."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ CONNECTION_SPECIFICATION: dict[str, Any] = {
         "tables": {
             "type": "array",
             "title": "Tables",
-            "description": "Tables and views to read, as glob patterns of `table` or `database.table`. Default: all.",
+            "description": "Tables and views to read: globs of `table` or `database.table`. Default: all.",
             "items": {"type": "string"},
             "order": 7,
         },
@@ -118,9 +118,15 @@ CONNECTION_SPECIFICATION: dict[str, Any] = {
             "description": "How the connection is encrypted. Default: preferred.",
             "order": 9,
             "oneOf": [
-                _ssl_option("preferred", "preferred", "Encrypt when the server supports it; else plain.", False),
-                _ssl_option("required", "required", "Always encrypt; the certificate is not verified.", False),
-                _ssl_option("verify_ca", "verify_ca", "Always encrypt and verify the certificate's CA.", True),
+                _ssl_option(
+                    "preferred", "preferred", "Encrypt when the server supports it; else plain.", False
+                ),
+                _ssl_option(
+                    "required", "required", "Always encrypt; the certificate is not verified.", False
+                ),
+                _ssl_option(
+                    "verify_ca", "verify_ca", "Always encrypt and verify the certificate's CA.", True
+                ),
                 _ssl_option(
                     "verify_identity",
                     "verify_identity",
@@ -208,7 +214,7 @@ def _ssl(config: Mapping[str, Any]) -> SslSettings:
     if raw.get("client_certificate") or raw.get("client_key"):
         raise ConfigError(
             "ssl_mode: client certificates are not supported by the mysql source yet",
-            hint="Remove client_certificate and client_key, or connect with a user that does not require X509.",
+            hint="Remove client_certificate and client_key, or use a user that does not require X509.",
             connector=CONNECTOR,
             field="ssl_mode.client_certificate",
         )

@@ -39,7 +39,9 @@ def resume_after(state: dict[str, Any] | None, chunk_key: list[str]) -> list[Any
 
 def finished_without_key(state: dict[str, Any] | None) -> bool:
     """True when a keyless full refresh already read the whole table in this generation."""
-    return bool(state and state.get("mode") == FULL_REFRESH and state.get("chunk_key") == [] and state.get("done"))
+    return bool(
+        state and state.get("mode") == FULL_REFRESH and state.get("chunk_key") == [] and state.get("done")
+    )
 
 
 def lower_bound(state: dict[str, Any] | None, cursor_field: str) -> Any:

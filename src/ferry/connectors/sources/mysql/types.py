@@ -1,23 +1,23 @@
 """MySQL / MariaDB column types: the JSON-schema property each becomes, the SQL that reads it in a form
 connectorx handles, and the vectorised conversion into the stream's Arrow type.
 
-| MySQL                                  | stream type                          | read as                         |
-|----------------------------------------|--------------------------------------|---------------------------------|
-| tinyint..bigint (signed), unsigned <64 | integer                              | the value                       |
-| bigint unsigned, bit(64)               | per `unsigned_bigint_as` (integer)   | the value / CAST AS CHAR        |
-| tinyint(1) (BOOL), bit(1)              | boolean (non-zero is true)           | the value / `col <> 0`          |
-| bit(2..63)                             | integer                              | CAST AS UNSIGNED                |
-| decimal(p,s), float, double            | number                               | p > 28: CAST AS CHAR            |
-| char, varchar, *text, enum             | string                               | the value                       |
-| set                                    | array of strings                     | the value, split on ','         |
-| binary, varbinary, *blob               | string, base64                       | TO_BASE64 without line breaks   |
-| date, datetime                         | date / timestamp without time zone   | zero dates read as NULL + flag  |
-| timestamp                              | timestamp with time zone (UTC)       | UTC microseconds                |
-| time                                   | time (outside 00:00..24:00: NULL)    | microseconds                    |
-| year                                   | integer                              | the value                       |
-| json                                   | JSON                                 | the text                        |
-| geometry and the spatial types         | string (WKT)                         | ST_AsText                       |
-| anything else                          | string                               | CAST AS CHAR                    |
+| MySQL                                | stream type                        | read as                        |
+|--------------------------------------|------------------------------------|--------------------------------|
+| tinyint..bigint (not bigint unsigned)| integer                            | the value                      |
+| bigint unsigned, bit(64)             | per `unsigned_bigint_as` (integer) | the value / CAST AS CHAR       |
+| tinyint(1) (BOOL), bit(1)            | boolean (non-zero is true)         | the value / `col <> 0`         |
+| bit(2..63)                           | integer                            | CAST AS UNSIGNED               |
+| decimal(p,s), float, double          | number                             | p > 28: CAST AS CHAR           |
+| char, varchar, *text, enum           | string                             | the value                      |
+| set                                  | array of strings                   | the value, split on ','        |
+| binary, varbinary, *blob             | string, base64                     | TO_BASE64 without line breaks  |
+| date, datetime                       | date / timestamp without time zone | zero dates read as NULL + flag |
+| timestamp                            | timestamp with time zone (UTC)     | UTC microseconds               |
+| time                                 | time (outside 00:00..24:00: NULL)  | microseconds                   |
+| year                                 | integer                            | the value                      |
+| json                                 | JSON                               | the text                       |
+| geometry and the spatial types       | string (WKT)                       | ST_AsText                      |
+| anything else                        | string                             | CAST AS CHAR                   |
 
 Zero dates ('0000-00-00', '2023-00-10') become NULL with reason SOURCE_SERIALIZATION_ERROR.
 """
@@ -179,7 +179,9 @@ def plan_for(column: ColumnInfo, unsigned_bigint_as: str = "integer") -> ColumnP
     if kind == "set":
         return ColumnPlan(column.name, STRINGS, q, convert.set_to_list)
     if kind in BINARIES:
-        read = f"REPLACE(TO_BASE64({q}), CHAR(10 USING ascii), '')"  # TO_BASE64 breaks lines every 76 characters
+        read = (
+            f"REPLACE(TO_BASE64({q}), CHAR(10 USING ascii), '')"  # TO_BASE64 breaks lines every 76 characters
+        )
         return ColumnPlan(column.name, BASE64, read, convert.cast_to(pa.string()))
     if kind in SPATIAL:
         return ColumnPlan(column.name, STRING, f"ST_AsText({q})", convert.cast_to(pa.string()))

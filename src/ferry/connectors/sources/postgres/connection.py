@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -168,3 +169,32 @@ class PgSession:
                 cur.close()
             except Exception:  # a cursor whose statement failed may refuse to close; the session goes on
                 log.debug("closing a cursor failed", exc_info=True)
+
+
+def _close_all(held: list[PgSession]) -> None:
+    while held:
+        held.pop().close()
+
+
+class SessionPool:
+    """One session shared by discovery and every stream of a read (the driver takes a tenth of a second
+    to connect); a stream whose read did not finish cleanly discards it, and the next one reconnects.
+
+    Closed explicitly, or when the streams holding it are gone (the end of a read).
+    """
+
+    def __init__(self, cfg: PgConfig) -> None:
+        self.cfg = cfg
+        self._held: list[PgSession] = []
+        self._finalizer = weakref.finalize(self, _close_all, self._held)
+
+    def get(self) -> PgSession:
+        if not self._held:
+            self._held.append(PgSession(self.cfg))
+        return self._held[0]
+
+    def discard(self) -> None:
+        _close_all(self._held)
+
+    def close(self) -> None:
+        self._finalizer()

@@ -138,19 +138,6 @@ def _numeric(array: pa.Array[Any], column: ColumnPlan, changes: Changes) -> pa.A
     return _flag(out, pc.and_(infinite, pc.invert(spelled)), column, changes, _SIZE)
 
 
-_PG_SPELLING = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-
-
-def _numeric_text(array: pa.Array[Any], column: ColumnPlan, changes: Changes) -> pa.Array[Any]:
-    special = pc.is_in(array, pa.array(list(_PG_SPELLING)))
-    if not pc.any(special).as_py():
-        return array
-    out: pa.Array[Any] = array
-    for driver, postgres in _PG_SPELLING.items():
-        out = pc.if_else(pc.equal(out, pa.scalar(driver)), postgres, out)
-    return out
-
-
 def _float(array: pa.Array[Any], column: ColumnPlan, changes: Changes) -> pa.Array[Any]:
     if array.type == pa.float32():
         # Through text, so a real's 0.1 stays 0.1 rather than becoming 0.10000000149011612.
@@ -189,7 +176,6 @@ def _as_is(array: pa.Array[Any], column: ColumnPlan, changes: Changes) -> pa.Arr
 _CONVERTERS: dict[Handling, Callable[[pa.Array[Any], ColumnPlan, Changes], pa.Array[Any]]] = {
     Handling.FLOAT: _float,
     Handling.NUMERIC: _numeric,
-    Handling.NUMERIC_TEXT: _numeric_text,
     Handling.DATE: _date,
     Handling.TIME: _time,
     Handling.TIMESTAMP: _timestamp(None),

@@ -37,6 +37,13 @@ from ferry.errors import ConfigError
 
 StateAt = Callable[[pa.RecordBatch, int], dict[str, Any]]
 
+_ALIAS = "src"
+
+
+def _ref(column: str) -> str:
+    """A column of the table itself: ORDER BY a bare name would pick the select list's text rendering."""
+    return f"{_ALIAS}.{quote(column)}"
+
 
 @dataclass(slots=True)
 class _Emitter:
@@ -86,7 +93,7 @@ class TableReader:
 
     def _select(self, where: str = "", order: str = "", limit: int | None = None) -> str:
         columns = ", ".join(c.select_sql for c in self.table.columns)
-        sql = f"SELECT {columns} FROM {self.table.sql_name}"
+        sql = f"SELECT {columns} FROM {self.table.sql_name} AS {_ALIAS}"
         sql += f" WHERE {where}" if where else ""
         sql += f" ORDER BY {order}" if order else ""
         return sql + (f" LIMIT {limit}" if limit else "")
@@ -118,7 +125,7 @@ class TableReader:
         names = tuple(c.name for c in key)
         resumed = key_state(state, names)
         after = resumed.values if resumed else None
-        order = ", ".join(quote(n) for n in names)
+        order = ", ".join(_ref(n) for n in names)
         indexes = [self._index(c) for c in key]
 
         def key_at(raw: pa.RecordBatch, row: int) -> tuple[str, ...]:
@@ -160,7 +167,7 @@ class TableReader:
             yield Checkpoint(CtidState(node, page).to_dict())  # nothing (left) to read: still end on a state
         while page < pages:
             end = page + step
-            where = f"ctid >= '({page},0)'::tid AND ctid < '({end},0)'::tid"
+            where = f"{_ALIAS}.ctid >= '({page},0)'::tid AND {_ALIAS}.ctid < '({end},0)'::tid"
             yield from emitter.emit(self._batches(self._select(where)))
             page = end
             yield Checkpoint(CtidState(node, page).to_dict())
@@ -180,7 +187,7 @@ class TableReader:
     ) -> Iterator[StreamItem]:
         column = self._cursor_column(cursor_field)
         start = cursor_state(state, column.name, self.log)
-        name = quote(column.name)
+        name = _ref(column.name)
         where = (
             f"{name} >= {literal(start.cursor, column)} OR {name} IS NULL" if start.cursor is not None else ""
         )

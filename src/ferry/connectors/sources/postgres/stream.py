@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from ferry.cdk.source import ReadContext, Stream, StreamItem
 from ferry.connectors.sources.postgres.catalog import HEAP_KINDS, TableInfo
 from ferry.connectors.sources.postgres.config import PgConfig
-from ferry.connectors.sources.postgres.connection import PgSession
+from ferry.connectors.sources.postgres.connection import SessionPool
 from ferry.connectors.sources.postgres.reading import TableReader
 from ferry.connectors.sources.postgres.types import CURSOR_HANDLINGS
 from ferry.protocol import SyncMode
@@ -17,10 +17,10 @@ from ferry.protocol import SyncMode
 class PostgresStream(Stream):
     """A table or view; the user picks the cursor, the primary key comes from the table."""
 
-    def __init__(self, table: TableInfo, cfg: PgConfig, connect: Callable[[], PgSession]) -> None:
+    def __init__(self, table: TableInfo, cfg: PgConfig, sessions: SessionPool) -> None:
         self.table = table
         self.cfg = cfg
-        self._connect = connect
+        self._sessions = sessions
         self.name = table.name
         self.namespace = table.schema
         self.primary_key = [[name] for name in table.primary_key] or None
@@ -41,9 +41,17 @@ class PostgresStream(Stream):
         return [SyncMode.full_refresh]
 
     def read(self, ctx: ReadContext) -> Iterator[StreamItem]:
-        with self._connect() as session:
-            reader = TableReader(session, self.table, self.cfg, ctx.logger)
+        session = self._sessions.get()
+        session.set_timeout(self.cfg.statement_timeout)  # a previous stream may have lifted it
+        reader = TableReader(session, self.table, self.cfg, ctx.logger)
+        finished = False
+        try:
             if ctx.incremental:
                 yield from reader.incremental(ctx.cursor_field, ctx.state)
             else:
                 yield from reader.full_refresh(ctx.state)
+            finished = True
+        finally:
+            if not finished:
+                # Stopped mid-query or mid-snapshot: the session's state is unknown, so it is not reused.
+                self._sessions.discard()

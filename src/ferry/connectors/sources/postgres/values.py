@@ -81,9 +81,6 @@ def _float_text(value: float) -> str:
     return repr(value)
 
 
-_NUMERIC_SPELLING = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-
-
 def value_text(raw: pa.Array[Any], row: int, column: ColumnPlan) -> str | None:
     """The text of one raw (driver) value, or None for NULL."""
     if isinstance(raw, pa.ExtensionArray):
@@ -102,9 +99,6 @@ def value_text(raw: pa.Array[Any], row: int, column: ColumnPlan) -> str | None:
         return str(uuid.UUID(bytes=value))
     if handling is Handling.FLOAT:
         return _float_text(float(value))
-    if handling in (Handling.NUMERIC, Handling.NUMERIC_TEXT):
-        text = str(value)
-        return _NUMERIC_SPELLING.get(text, text)
     if handling is Handling.BOOLEAN:
         return "true" if value else "false"
     return str(value)

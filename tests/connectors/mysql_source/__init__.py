@@ -1,0 +1,1 @@
+"""Tests of the built-in mysql source against the real MariaDB server."""

@@ -1,0 +1,196 @@
+"""Resumable reads: a full refresh resumed from any checkpoint returns exactly the rows after it (by key
+or by ctid pages), and incremental reads never skip rows that share the boundary cursor value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from ferry.errors import ConfigError
+from ferry.protocol import SyncMode
+
+from .helpers import Pg, configured, read
+
+
+def _resumes_exactly(pg: Pg, table: str, key: str, **config: Any) -> int:
+    cfg = pg.config(**config)
+    stream = configured(cfg, table)
+    first = read(cfg, stream)
+    ids = first.column(key)
+    assert len(ids) == len(set(ids))
+    for position, state in first.states:
+        resumed = read(cfg, stream, state)
+        assert resumed.column(key) == ids[position:], f"resumed from {state}"
+    return len(first.states)
+
+
+def test_full_refresh_by_primary_key_resumes_from_every_checkpoint(pg: Pg) -> None:
+    pg.run(
+        "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
+        "INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 2500) i",
+    )
+    states = _resumes_exactly(pg, "items", "id", checkpoint_rows=300, chunk_rows=1000)
+    assert states == 9  # every 300 rows, and one at the end for the last 100
+
+
+def test_composite_text_key_with_awkward_values_resumes_exactly(pg: Pg) -> None:
+    pg.run(
+        "CREATE TABLE regions (region text, n integer, code text, PRIMARY KEY (region, n))",
+        "INSERT INTO regions SELECT r, n, r || '#' || n FROM unnest(ARRAY['a''b', 'Zoë', '東京', 'a b', "
+        "'', '\\', 'x\"y', '😀']) r, generate_series(1, 40) n",
+    )
+    _resumes_exactly(pg, "regions", "code", checkpoint_rows=23, chunk_rows=50)
+
+
+def test_numeric_and_timestamp_keys_round_trip_through_the_state(pg: Pg) -> None:
+    pg.run(
+        "CREATE TABLE ledger (amount numeric(40, 10), at timestamptz, label text, PRIMARY KEY (amount, at))",
+        "INSERT INTO ledger SELECT 12345678901234567890.0000000001 * i, "
+        "timestamptz '2024-01-01 00:00:00.000001+00' + i * interval '1 microsecond', 'row ' || i "
+        "FROM generate_series(-50, 50) i",
+    )
+    _resumes_exactly(pg, "ledger", "label", checkpoint_rows=9, chunk_rows=20)
+
+
+def test_a_table_without_key_is_read_by_ctid_pages_and_resumes_from_every_checkpoint(pg: Pg) -> None:
+    pg.run(
+        "CREATE TABLE logs (line integer, body text)",
+        "INSERT INTO logs SELECT i, repeat('x', 100) FROM generate_series(1, 3000) i",
+        "DELETE FROM logs WHERE line % 7 = 0",  # holes in the pages
+        "ANALYZE logs",
+    )
+    cfg = pg.config(checkpoint_rows=250)
+    stream = configured(cfg, "logs")
+    assert stream.stream.is_resumable
+    assert stream.stream.source_defined_primary_key is None
+    first = read(cfg, stream)
+    lines = first.column("line")
+    assert Counter(lines) == Counter(i for i in range(1, 3001) if i % 7)
+    assert len(first.states) > 5
+    assert all(state["state_type"] == "ctid" for _, state in first.states)
+    for position, state in first.states:
+        resumed = read(cfg, stream, state)
+        assert Counter(resumed.column("line")) == Counter(lines[position:]), state
+
+
+def test_a_rewritten_table_restarts_its_ctid_read(pg: Pg) -> None:
+    pg.run(
+        "CREATE TABLE logs (line integer)",
+        "INSERT INTO logs SELECT i FROM generate_series(1, 2000) i",
+        "ANALYZE logs",
+    )
+    cfg = pg.config(checkpoint_rows=200)
+    stream = configured(cfg, "logs")
+    first = read(cfg, stream)
+    _, middle = first.states[len(first.states) // 2]
+    pg.run("VACUUM FULL logs")  # new relfilenode: the saved page number means nothing now
+    again = read(cfg, stream, middle)
+    assert sorted(again.column("line")) == list(range(1, 2001))
+
+
+def test_a_view_is_read_whole_and_is_not_resumable(pg: Pg) -> None:
+    pg.run(
+        "CREATE TABLE base (id integer PRIMARY KEY, v text)",
+        "INSERT INTO base SELECT i, 'v' || i FROM generate_series(1, 500) i",
+        "CREATE VIEW odd AS SELECT id, upper(v) AS v FROM base WHERE id % 2 = 1",
+    )
+    cfg = pg.config(checkpoint_rows=100)
+    stream = configured(cfg, "odd")
+    assert not stream.stream.is_resumable
+    got = read(cfg, stream)
+    assert sorted(got.column("id")) == list(range(1, 501, 2))
+    assert got.rows[0]["v"].startswith("V")
+    assert [state for _, state in got.states] == [{}]  # one state, at the end
+
+
+def test_a_state_for_another_key_starts_over(pg: Pg) -> None:
+    pg.run("CREATE TABLE items (id integer PRIMARY KEY)", "INSERT INTO items SELECT generate_series(1, 50)")
+    cfg = pg.config()
+    stream = configured(cfg, "items")
+    stale = {"state_type": "primary_key", "version": 2, "pk_columns": ["other"], "pk": ["10"]}
+    assert read(cfg, stream, stale).column("id") == list(range(1, 51))
+
+
+# --- incremental ------------------------------------------------------------------------------
+
+
+TIES = """
+CREATE TABLE events (id integer PRIMARY KEY, updated_at timestamptz NOT NULL);
+INSERT INTO events SELECT i, timestamptz '2024-01-01 00:00+00' + (CASE WHEN i <= 5 THEN 1
+    WHEN i <= 22 THEN 2 ELSE 3 END) * interval '1 hour' FROM generate_series(1, 30) i;
+"""
+
+
+def test_incremental_never_skips_rows_sharing_the_boundary_value(pg: Pg) -> None:
+    pg.run(TIES)
+    cfg = pg.config(checkpoint_rows=10)
+    stream = configured(cfg, "events", SyncMode.incremental, "updated_at")
+    first = read(cfg, stream)
+    assert sorted(first.column("id")) == list(range(1, 31))
+    assert [position for position, _ in first.states] == [10, 20, 30]
+    cursors = [dt.datetime.fromisoformat(state["cursor"]) for _, state in first.states]
+    assert cursors == sorted(cursors)
+    # The checkpoint after row 10 falls inside the 17 rows at 02:00; rows 11-22 share its value.
+    assert first.rows[9]["updated_at"] == first.rows[10]["updated_at"] == cursors[0]
+    for (position, state), cursor in zip(first.states, cursors, strict=True):
+        resumed = read(cfg, stream, state)
+        later = set(first.column("id")[position:])
+        assert later <= set(resumed.column("id")), f"rows after {state} were skipped"
+        assert all(value >= cursor for value in resumed.column("updated_at"))
+    # A row that arrives later with the same cursor value as the last state is still picked up.
+    _, final = first.states[-1]
+    pg.run("INSERT INTO events VALUES (31, timestamptz '2024-01-01 03:00+00')")
+    after = read(cfg, stream, final)
+    assert 31 in after.column("id")
+    assert set(after.column("id")) == set(range(23, 32))  # the boundary rows again, and the new one
+
+
+@pytest.mark.parametrize(
+    ("sql_type", "values"),
+    [
+        ("integer", "i / 3"),
+        ("numeric(45, 20)", "(i / 3) * 1.00000000000000000001 + 99999999999999999999"),
+        ("date", "date '2024-02-28' + i / 3"),
+        ("text", "'k' || lpad((i / 3)::text, 3, '0')"),
+        ("timestamp", "timestamp '2024-01-01' + (i / 3) * interval '1 microsecond'"),
+    ],
+)
+def test_incremental_cursor_types_round_trip_through_the_state(pg: Pg, sql_type: str, values: str) -> None:
+    pg.run(
+        f"CREATE TABLE c (id integer PRIMARY KEY, cur {sql_type} NOT NULL)",
+        f"INSERT INTO c SELECT i, {values} FROM generate_series(1, 40) i",
+    )
+    cfg = pg.config(checkpoint_rows=8)
+    stream = configured(cfg, "c", SyncMode.incremental, "cur")
+    first = read(cfg, stream)
+    assert sorted(first.column("id")) == list(range(1, 41))
+    for position, state in first.states:
+        resumed = read(cfg, stream, state)
+        later = set(first.column("id")[position:])
+        assert later <= set(resumed.column("id")), state
+        # Inclusive: at most the rows sharing the state's value come again, never anything earlier.
+        assert len(resumed.rows) <= len(first.rows) - position + 3, state
+
+
+def test_incremental_stops_on_null_cursor_values(pg: Pg) -> None:
+    pg.run(
+        "CREATE TABLE n (id integer PRIMARY KEY, updated_at timestamptz)",
+        "INSERT INTO n VALUES (1, now()), (2, NULL)",
+    )
+    cfg = pg.config()
+    with pytest.raises(ConfigError, match="NULL"):
+        read(cfg, configured(cfg, "n", SyncMode.incremental, "updated_at"))
+
+
+def test_incremental_needs_a_cursor_column_of_the_table(pg: Pg) -> None:
+    pg.run("CREATE TABLE n (id integer PRIMARY KEY, doc jsonb)")
+    cfg = pg.config()
+    with pytest.raises(ConfigError, match="cursor 'doc'"):
+        read(cfg, configured(cfg, "n", SyncMode.incremental, "doc"))
+    with pytest.raises(ConfigError, match="cursor 'nope'"):
+        read(cfg, configured(cfg, "n", SyncMode.incremental, "nope"))
+    with pytest.raises(ConfigError, match="no cursor"):
+        read(cfg, configured(cfg, "n", SyncMode.incremental, None))
