@@ -1,4 +1,4 @@
-"""A source that only replays pre-generated RECORD lines from a file, as fast as it can (standard library only).
+"""A source that only replays pre-generated RECORD lines from a file, as fast as it can (stdlib only).
 
     python replay_source.py spec | check --config C | discover --config C | read --config C --catalog K
 
@@ -42,7 +42,10 @@ def main() -> int:
             count = sum(1 for _ in records)
         with open(config["catalog"]) as handle:
             stream = json.load(handle)["streams"][0]["name"]
-        state = {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": {"done": True}}}
+        state = {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": stream}, "stream_state": {"done": True}},
+        }
         state["sourceStats"] = {"recordCount": float(count)}
         out.write(json.dumps({"type": "STATE", "state": state}).encode() + b"\n")
     out.flush()

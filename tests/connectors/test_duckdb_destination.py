@@ -619,6 +619,16 @@ def test_newer_generation_drops_rows_staged_by_an_older_one(tmp_path: Path) -> N
     assert query(path, "SELECT DISTINCT _airbyte_generation_id FROM users") == [(3,)]
 
 
+def test_without_generation_ids_staged_rows_are_kept_rather_than_lost(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    s = configured(mode=OVERWRITE)
+    with pytest.raises(RuntimeError):
+        run(path, catalog(s), _then_crash([batch(s, [{"id": 1}]), state(s)]))
+    run(path, catalog(s), [batch(s, [{"id": 2}]), state(s), completed_status(s.descriptor)])
+    assert users(path) == [(1, None, None), (2, None, None)]
+    assert query(path, "SELECT DISTINCT _airbyte_generation_id FROM users") == [(None,)]
+
+
 def test_overwrite_with_no_rows_empties_the_table(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     _old_table(path)
@@ -874,6 +884,28 @@ def test_dedup_without_primary_key_is_refused_at_open(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no primary key"):
         writer.open()
     writer.close()
+
+
+def test_dedup_with_deletes_survives_columns_leaving_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    gone = "2024-01-01T00:00:00Z"
+    wide = {"type": "object", "properties": {**CDC_USERS["properties"], "old": {"type": "string"}}}
+    first = configured(schema=wide, mode=DEDUP)
+    rows = [
+        {"id": 1, "updated": 1, "old": "x"},
+        {"id": 9, "updated": 5, "old": "y", "_ab_cdc_deleted_at": gone},
+    ]
+    run(path, catalog(first), [batch(first, rows), state(first)])
+    # the column is gone from the stream; a refresh replaces the table, its deletions the tombstones
+    refresh = configured(schema=CDC_USERS, mode=OVERWRITE_DEDUP, generation=2)
+    rows = [{"id": 2, "updated": 1}, {"id": 3, "updated": 7, "_ab_cdc_deleted_at": gone}]
+    run(path, catalog(refresh), [batch(refresh, rows), state(refresh), completed_status(refresh.descriptor)])
+    assert users(path) == [(2, None, 1)]
+    assert query(path, "SELECT id FROM users_ferry_deletes") == [(3,)]
+    later = configured(schema=CDC_USERS, mode=DEDUP, generation=2, minimum=0)
+    rows = [{"id": 3, "name": "older than its delete", "updated": 6}, {"id": 4, "updated": 1}]
+    run(path, catalog(later), [batch(later, rows), state(later)])
+    assert users(path) == [(2, None, 1), (4, None, 1)]
 
 
 def test_dedup_needs_top_level_key_columns(tmp_path: Path) -> None:

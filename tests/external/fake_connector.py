@@ -91,7 +91,9 @@ def read(config: dict[str, Any], catalog: dict[str, Any], state: Any) -> int:
     if config.get("echo_config_to"):
         with open(config["echo_config_to"], "w") as handle:
             json.dump({"config": config, "catalog": catalog, "state": state}, handle)
-    positions = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"]["position"] for s in state or []}
+    positions = {
+        s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"]["position"] for s in state or []
+    }
     total = config.get("records", 10)
     per_state = config.get("per_state", 5)
     emitted = 0
@@ -115,7 +117,9 @@ def read(config: dict[str, Any], catalog: dict[str, Any], state: Any) -> int:
             if config.get("stray_lines") and i % 3 == 0:
                 print(f"progress: {i} records")
             if emitted == config.get("crash_after"):
-                sys.stderr.write("Traceback (most recent call last):\nRuntimeError: connection reset by peer\n")
+                sys.stderr.write(
+                    "Traceback (most recent call last):\nRuntimeError: connection reset by peer\n"
+                )
                 sys.stderr.flush()
                 os._exit(3)
             if emitted == config.get("hang_after"):

@@ -47,13 +47,19 @@ def test_builtin_source_and_destination_output_parses_with_the_airbyte_cdk(
     catalog_out = ferry_connector("source-sample-data", "discover", "--config", str(config))
     assert cdk_parse(faker_install, catalog_out) == {"CATALOG": 1}
     streams = json.loads(catalog_out)["catalog"]["streams"]
-    configured = {"streams": [{"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "append"} for s in streams]}
+    configured = {
+        "streams": [
+            {"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "append"} for s in streams
+        ]
+    }
     catalog = tmp_path / "catalog.json"
     catalog.write_text(json.dumps(configured))
     spec_out = ferry_connector("source-sample-data", "spec")
     assert cdk_parse(faker_install, spec_out) == {"SPEC": 1}
 
-    read_out = ferry_connector("source-sample-data", "read", "--config", str(config), "--catalog", str(catalog))
+    read_out = ferry_connector(
+        "source-sample-data", "read", "--config", str(config), "--catalog", str(catalog)
+    )
     kinds = cdk_parse(faker_install, read_out)
     assert kinds["RECORD"] == 50 * len(streams)
     assert kinds["STATE"] >= len(streams)

@@ -23,7 +23,8 @@ def faker_pipeline(database: Path) -> dict[str, Any]:
         "source": {"type": FAKER, "config": config},
         "destination": {"type": "duckdb", "config": {"path": str(database)}},
         "streams": [
-            {"name": name, "sync_mode": "incremental", "destination_sync_mode": "append_dedup"} for name in STREAMS
+            {"name": name, "sync_mode": "incremental", "destination_sync_mode": "append_dedup"}
+            for name in STREAMS
         ],
     }
 

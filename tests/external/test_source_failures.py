@@ -97,7 +97,9 @@ def test_a_full_refresh_stream_without_states_gets_one_and_is_committed(tmp_path
     from ferry.engine.catalog import StreamSelection
     from ferry.protocol import DestinationSyncMode, SyncMode
 
-    selection = StreamSelection("items", sync_mode=SyncMode.full_refresh, destination_sync_mode=DestinationSyncMode.overwrite)
+    selection = StreamSelection(
+        "items", sync_mode=SyncMode.full_refresh, destination_sync_mode=DestinationSyncMode.overwrite
+    )
     run = run_sync(tmp_path, {"records": 3, "per_state": 100, "no_final_state": True}, selections=[selection])
     assert run.result.succeeded, run.result.error
     (counts,) = run.result.streams.values()
@@ -109,7 +111,8 @@ def test_values_that_do_not_fit_become_null_with_a_reason(tmp_path: Path) -> Non
     assert run.result.succeeded, run.result.error
     rows = query(
         tmp_path / "warehouse.duckdb",
-        "select id, updated_at is null, json_extract_string(_airbyte_meta, '$.changes[0].reason') from items order by id",
+        "select id, updated_at is null, json_extract_string(_airbyte_meta, '$.changes[0].reason') "
+        "from items order by id",
     )
     assert [(i, nulled) for i, nulled, _ in rows] == [(i, i % 2 == 0) for i in range(1, 7)]
     assert {reason for i, _, reason in rows if i % 2 == 0} == {"DESTINATION_SERIALIZATION_ERROR"}

@@ -201,7 +201,7 @@ def cast_values(values: Sequence[Any], column: Column, changes: RowChanges) -> p
         try:
             return pa.array(values, type=target, from_pandas=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError, ValueError):
-            pass
+            pass  # UnicodeEncodeError (a lone surrogate) is a ValueError: walked value by value below
     convert = _CONVERTERS[column.kind]
     out: list[Any] = []
     append = out.append
@@ -219,7 +219,7 @@ def cast_values(values: Sequence[Any], column: Column, changes: RowChanges) -> p
             _note(changes, row, column.name, _SERIAL)
     try:
         return pa.array(out, type=target, from_pandas=False)
-    except (pa.ArrowInvalid, OverflowError):
+    except (pa.ArrowInvalid, OverflowError, UnicodeEncodeError):
         # A value Python accepted but Arrow cannot hold (a date beyond Arrow's range): null it alone.
         return _array_one_by_one(out, column, changes)
 
@@ -234,6 +234,9 @@ def _array_one_by_one(values: list[Any], column: Column, changes: RowChanges) ->
         except (pa.ArrowInvalid, OverflowError):
             kept.append(None)
             _note(changes, row, column.name, _SIZE)
+        except UnicodeEncodeError:
+            kept.append(None)
+            _note(changes, row, column.name, _SERIAL)
     return pa.array(kept, type=target)
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
+
 def install_progress(console: Console = err) -> Progress:
     """Prints an install's steps on `console` (stderr), so a first sync shows why it takes a while."""
 

@@ -208,7 +208,7 @@ def _run_external(reference: str, argv: list[str]) -> None:
         if not isinstance(program, LocalProgram):
             raise ConfigError(
                 f"`ferry {argv[0]}` runs PyPI and command: connectors; '{reference}' is a Docker image",
-                hint=f"Run it with docker itself, e.g. docker run --rm {reference.removeprefix('docker:')} spec.",
+                hint=f"Run it with Docker itself: docker run --rm {reference.removeprefix('docker:')} spec.",
             )
     except FerryError as exc:
         _fail(exc, 2 if isinstance(exc, ConfigError) else 1)
@@ -220,7 +220,8 @@ def _run_external(reference: str, argv: list[str]) -> None:
 ConnectorArg = Annotated[
     str,
     typer.Argument(
-        help="Connector name (sample-data), source-NAME / destination-NAME when both exist, or pypi:PACKAGE / command:PATH."
+        help="Connector name (sample-data), source-NAME / destination-NAME when both exist, "
+        "or pypi:PACKAGE / command:PATH."
     ),
 ]
 SourceArg = Annotated[

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -166,11 +168,13 @@ def _install(package: str, version: str | None, progress: Progress) -> Install:
     requirement = f"{package}=={version}" if version else package
     try:
         progress(f"creating a virtualenv for {requirement}")
-        _run([_python(), "-m", "venv", str(tmp)], progress, "create a virtualenv", requirement)
+        pip = _pip(tmp)
+        venv = [_python(), "-m", "venv", *(["--without-pip"] if pip[0] == sys.executable else []), str(tmp)]
+        _run(venv, progress, "create a virtualenv", requirement)
         progress(f"installing {requirement} from PyPI")
         # --no-compile: bytecode is written on first import, for the modules the connector uses only.
-        pip = ["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--no-compile"]
-        _run([str(tmp / "bin" / "python"), *pip, requirement], progress, "install", requirement)
+        options = ["install", "--no-input", "--disable-pip-version-check", "--no-compile"]
+        _run([*pip, *options, requirement], progress, "install", requirement)
         found_version, script = _inspect(tmp, package)
         final = folder / found_version
         present = _read_install(final)
@@ -197,6 +201,16 @@ def _install(package: str, version: str | None, progress: Progress) -> Install:
 
 def _python() -> str:
     return os.environ.get(PYTHON_ENV) or sys.executable
+
+
+def _pip(venv: Path) -> list[str]:
+    """Ferry's own pip working on the new venv (`--python`, pip >= 22.3): seconds faster than giving
+    every venv its own copy of pip. Without a usable pip here, the venv gets its own."""
+    if importlib.util.find_spec("pip") is not None:
+        version = importlib.metadata.version("pip")
+        if tuple(int(p) for p in re.findall(r"\d+", version)[:2]) >= (22, 3):
+            return [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
+    return [str(venv / "bin" / "python"), "-m", "pip"]
 
 
 def _run(argv: list[str], progress: Progress, what: str, requirement: str) -> None:

@@ -6,10 +6,12 @@ Prints rows/s and the process's peak RSS. Writes into a fresh database on the te
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,7 @@ from tests.dbs import pg_database, pg_settings
 
 from ferry.cdk.batching import RecordBatch
 from ferry.cdk.schema import JSON_METADATA
-from ferry.connectors.destinations.postgres import PostgresDestination
+from ferry.connectors.destinations.postgres.writer import PostgresWriter
 from ferry.protocol import ConfiguredCatalog, ConfiguredStream, DestinationSyncMode, Stream, SyncMode
 from ferry.protocol.builders import stream_state_message
 
@@ -84,6 +86,12 @@ def batches(total: int, size: int, per_state: int) -> Iterator[Any]:
     yield stream_state_message(stream.descriptor, {"at": total})
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a local process (the server backend that ran the COPYs)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
@@ -99,18 +107,29 @@ def main() -> None:
             "username": s["user"],
             "password": s["password"],
         }
+        writer = PostgresWriter(config, ConfiguredCatalog([stream]))
+        writer.open()
+        backend = writer.con.info.backend_pid
+        server_before, client_before = _cpu_seconds(backend), time.process_time()
         started = time.perf_counter()
-        out = list(
-            PostgresDestination().write(config, ConfiguredCatalog([stream]), batches(total, size, 200_000))
-        )
-        seconds = time.perf_counter() - started
-    committed = sum(
-        m.state.destination_stats.record_count or 0 for m in out if m.state and m.state.destination_stats
-    )
+        committed = 0
+        try:
+            for item in batches(total, size, 200_000):
+                if isinstance(item, RecordBatch):
+                    writer.write(item)
+                else:
+                    committed += sum(writer.commit().values())
+            committed += sum(writer.commit().values())
+            seconds = time.perf_counter() - started
+            server = _cpu_seconds(backend) - server_before
+        finally:
+            writer.close()
+        client = time.process_time() - client_before
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"rows {total:,} x 12 columns, batches of {size:,}: {seconds:.2f} s, {total / seconds:,.0f} rows/s, "
-        f"committed {committed:,.0f}, peak RSS {peak_mb:.0f} MB"
+        f"committed {committed:,}, peak RSS {peak_mb:.0f} MB; CPU: Ferry {client:.1f} s, "
+        f"server backend {server:.1f} s (load average {os.getloadavg()[0]:.1f})"
     )
 
 

@@ -269,6 +269,21 @@ def test_values_refused_by_an_existing_narrower_column_become_null_with_a_reason
     assert _changes(pg, "narrow")[2] == [("code", "NULLED", size), ("small", "NULLED", size)]
 
 
+def test_values_refused_in_a_binary_copy_are_found_and_nulled(pg: Pg) -> None:
+    # varchar(n) and numeric(p,s) have binary encodings: this batch goes as binary COPY, whose
+    # refusals name the column just like CSV's.
+    pg.query("CREATE SCHEMA {s}; CREATE TABLE {s}.typmod (id bigint, code varchar(3), amount numeric(5,2))")
+    s = configured("typmod", props(id=INTEGER, code=STRING, amount=NUMBER))
+    rows = [{"id": 1, "code": "abc", "amount": 123.456}, {"id": 2, "code": "toolong", "amount": 123456.7}]
+    pg.run(catalog(s), [batch(s, rows), state(s)])
+    assert pg.query("SELECT id, code, amount FROM {s}.typmod ORDER BY id") == [
+        (1, "abc", decimal.Decimal("123.46")),
+        (2, None, None),
+    ]
+    size = "DESTINATION_FIELD_SIZE_LIMITATION"
+    assert sorted(_changes(pg, "typmod")[2]) == [("amount", "NULLED", size), ("code", "NULLED", size)]
+
+
 def test_a_failure_that_is_not_a_bad_value_is_raised_never_swallowed(pg: Pg) -> None:
     pg.query("CREATE SCHEMA {s}; CREATE TABLE {s}.strict (id bigint CHECK (id > 0))")
     s = configured("strict", props(id=INTEGER))

@@ -15,7 +15,7 @@ from ferry.protocol import SyncMode
 
 from .helpers import Pg, configured, read
 
-SECRET = "s3cret-Pa55'word\\x"
+SECRET = "s3cret-Pa55'word \\"  # a quote, a space and a trailing backslash: all need escaping
 
 
 def _free_port() -> int:

@@ -194,3 +194,34 @@ def test_incremental_needs_a_cursor_column_of_the_table(pg: Pg) -> None:
         read(cfg, configured(cfg, "n", SyncMode.incremental, "nope"))
     with pytest.raises(ConfigError, match="no cursor"):
         read(cfg, configured(cfg, "n", SyncMode.incremental, None))
+
+
+KEY_VALUES = {
+    "date": "'-infinity', '4714-11-24 BC', '0044-03-15 BC', '0001-01-01', '2024-02-29', '9999-12-31', "
+    "'10000-01-01', '5874897-12-31', 'infinity'",
+    "timestamptz": "'-infinity', '4714-11-24 00:00+00 BC', '0001-01-01 00:00:00.000001+00', "
+    "'2024-01-01 12:00:00.5+02', '294276-12-31 23:59:59.999999+00', 'infinity'",
+    "timestamp": "'-infinity', '0100-03-01 BC', '1970-01-01 00:00:00', '1969-12-31 23:59:59.999999', "
+    "'294276-12-31 23:59:59.999999', 'infinity'",
+    "double precision": "'-Infinity', '-1e308', '-0.1', '0', '5e-324', '0.30000000000000004', 'Infinity', "
+    "'NaN'",
+    "real": "'-Infinity', '-3.4e38', '0.1', '1.17549435e-38', 'Infinity', 'NaN'",
+    "numeric": "'-1e100', '-0.000000000000000000000000000001', '0', '1e-30', '12345678901234567890.5', 'NaN'",
+    "uuid": "'00000000-0000-0000-0000-000000000000', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', "
+    "'ffffffff-ffff-ffff-ffff-ffffffffffff'",
+    "bytea": "'\\x', '\\x00', '\\x0000', '\\x7f', '\\xff', '\\xffff00'",
+    "interval": "'-1 year', '0', '1 day 00:00:00.000001', '1 mon', '100 years'",
+    "time": "'00:00', '00:00:00.000001', '12:00', '23:59:59.999999', '24:00'",
+    "boolean": "false, true",
+}
+
+
+@pytest.mark.parametrize("sql_type", list(KEY_VALUES))
+def test_extreme_key_values_round_trip_through_the_state(pg: Pg, sql_type: str) -> None:
+    """Each key value goes into a state as text and comes back as a literal of the column's type."""
+    pg.run(
+        f"CREATE TABLE k (k {sql_type} PRIMARY KEY, label text NOT NULL)",
+        f"INSERT INTO k SELECT v, 'row ' || n FROM unnest(ARRAY[{KEY_VALUES[sql_type]}]::{sql_type}[]) "
+        "WITH ORDINALITY AS t(v, n)",
+    )
+    _resumes_exactly(pg, "k", "label", checkpoint_rows=1, chunk_rows=3)

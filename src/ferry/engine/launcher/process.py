@@ -232,6 +232,8 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
+    if Path("/proc/self/stat").exists():
+        return bool(group_members(pgid))  # zombies do not count: nobody may be left to reap them
     try:
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):

@@ -16,6 +16,8 @@ are deduplicated together rather than kept apart or rejected, which matches Airb
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 
 from ferry.cdk.identifiers import quote
@@ -41,46 +43,48 @@ def _key_match(left: str, right: str, plan: StreamPlan) -> str:
     return " AND ".join(f"{left}.{quote(k)} IS NOT DISTINCT FROM {right}.{quote(k)}" for k in plan.key)
 
 
-def _stored(table: TableRef, pending_keys: str, plan: StreamPlan) -> str:
+def _stored(table: TableRef, names: str, pending_keys: str, plan: StreamPlan) -> str:
+    """The rows of `table` whose keys occur in this interval, as merge candidates."""
+    match = _key_match("t", "k", plan)
     return (
-        f"SELECT t.*, 0 AS {_SOURCE}, 0 AS {_SEQ} FROM {table.sql} AS t "
-        f"SEMI JOIN {pending_keys} AS k ON {_key_match('t', 'k', plan)}"
+        f"SELECT {names}, 0 AS {_SOURCE}, 0 AS {_SEQ} FROM {table.sql} AS t "
+        f"SEMI JOIN {pending_keys} AS k ON {match}"
     )
 
 
 def merge(
     con: duckdb.DuckDBPyConnection,
+    plan: StreamPlan,
+    *,
     pending: TableRef,
     target: TableRef,
-    plan: StreamPlan,
     tombstones: TableRef | None,
+    columns: Sequence[str],
 ) -> None:
     """Fold `pending` (this interval's rows, in arrival order) into `target`, inside the caller's
-    transaction. Winning deletions go to `tombstones`; without one they stay in `target` (a staging
-    table, which strips them when it is swapped in)."""
+    transaction. `columns` are the target's columns (`pending` has the same; `tombstones` at least
+    these). Winning deletions go to `tombstones`; without one they stay in `target` (a staging table,
+    which strips them when it is swapped in)."""
     keys = ", ".join(quote(k) for k in plan.key)
+    names = ", ".join(quote(c) for c in columns)
     pending_keys = f"(SELECT DISTINCT {keys} FROM {pending.sql})"
-    candidates = [
-        f"SELECT *, 1 AS {_SOURCE}, rowid AS {_SEQ} FROM {pending.sql}",
-        _stored(target, pending_keys, plan),
-    ]
-    if tombstones is not None:
-        candidates.append(_stored(tombstones, pending_keys, plan))
+    candidates = [f"SELECT {names}, 1 AS {_SOURCE}, rowid AS {_SEQ} FROM {pending.sql}"]
+    candidates += [_stored(t, names, pending_keys, plan) for t in (target, tombstones) if t is not None]
+    union = " UNION ALL ".join(candidates)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {quote(WINNERS.name)} AS "
-        f"SELECT * EXCLUDE ({_SOURCE}, {_SEQ}) FROM ({' UNION ALL BY NAME '.join(candidates)}) "
+        f"CREATE OR REPLACE TEMP TABLE {WINNERS.sql} AS SELECT {names} FROM ({union}) "
         f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {_order(plan)}) = 1"
     )
-    for table in (target, tombstones) if tombstones is not None else (target,):
-        con.execute(
-            f"DELETE FROM {table.sql} AS t USING {pending_keys} AS k WHERE {_key_match('t', 'k', plan)}"
-        )
+    for table in (target, tombstones):
+        if table is not None:
+            con.execute(
+                f"DELETE FROM {table.sql} AS t USING {pending_keys} AS k WHERE {_key_match('t', 'k', plan)}"
+            )
+    insert = f"({names}) SELECT {names} FROM {WINNERS.sql}"
     if tombstones is None or plan.deleted_at is None:
-        con.execute(f"INSERT INTO {target.sql} BY NAME SELECT * FROM {WINNERS.sql}")
+        con.execute(f"INSERT INTO {target.sql} {insert}")
     else:
         deleted = quote(plan.deleted_at)
-        con.execute(f"INSERT INTO {target.sql} BY NAME SELECT * FROM {WINNERS.sql} WHERE {deleted} IS NULL")
-        con.execute(
-            f"INSERT INTO {tombstones.sql} BY NAME SELECT * FROM {WINNERS.sql} WHERE {deleted} IS NOT NULL"
-        )
+        con.execute(f"INSERT INTO {target.sql} {insert} WHERE {deleted} IS NULL")
+        con.execute(f"INSERT INTO {tombstones.sql} {insert} WHERE {deleted} IS NOT NULL")
     con.execute(f"DROP TABLE {WINNERS.sql}")

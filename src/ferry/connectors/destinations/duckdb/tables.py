@@ -39,6 +39,8 @@ META_COLUMNS: tuple[tuple[str, str, str], ...] = (
     (GENERATION_ID, BIGINT, ""),
 )
 
+_META_NAMES = frozenset(name for name, _, _ in META_COLUMNS)
+
 ColumnTypes = dict[str, str]
 """Column identifier -> DuckDB type, as the table holds it."""
 
@@ -57,28 +59,33 @@ def existing_columns(con: duckdb.DuckDBPyConnection, ref: TableRef) -> ColumnTyp
     return {str(name).lower(): canonical(str(dtype)) for name, dtype in rows} or None
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection, ref: TableRef, columns: Sequence[ColumnPlan]) -> ColumnTypes:
-    """Create `ref`, or bring an existing one up to `columns`; returns the resulting column types."""
+def wanted_types(columns: Sequence[ColumnPlan]) -> ColumnTypes:
+    return {c.name: c.sql_type for c in columns}
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, ref: TableRef, wanted: ColumnTypes) -> ColumnTypes:
+    """Create `ref` with the metadata columns and `wanted` (identifier -> type), or bring an existing
+    table up to them; returns the resulting column types, metadata columns first."""
     current = existing_columns(con, ref)
     if current is None:
-        _create(con, ref, columns)
-        return {**{name: dtype for name, dtype, _ in META_COLUMNS}, **{c.name: c.sql_type for c in columns}}
+        _create(con, ref, wanted)
+        return {**{name: dtype for name, dtype, _ in META_COLUMNS}, **wanted}
     for name, dtype, _ in META_COLUMNS:
         if name not in current:
             _add_column(con, ref, name, dtype)
             current[name] = dtype
-    for column in columns:
-        if column.name not in current:
-            _add_column(con, ref, column.name, column.sql_type)
-            current[column.name] = column.sql_type
-        else:
-            current[column.name] = _widen_column(con, ref, column, current[column.name])
+    for name, dtype in wanted.items():
+        if name not in current:
+            _add_column(con, ref, name, dtype)
+            current[name] = dtype
+        elif name not in _META_NAMES:
+            current[name] = _widen_column(con, ref, name, current[name], dtype)
     return current
 
 
-def _create(con: duckdb.DuckDBPyConnection, ref: TableRef, columns: Sequence[ColumnPlan]) -> None:
+def _create(con: duckdb.DuckDBPyConnection, ref: TableRef, wanted: ColumnTypes) -> None:
     defs = [f"{quote(name)} {dtype}{constraint}" for name, dtype, constraint in META_COLUMNS]
-    defs += [f"{quote(c.name)} {c.sql_type}" for c in columns]
+    defs += [f"{quote(name)} {dtype}" for name, dtype in wanted.items() if name not in _META_NAMES]
     con.execute(f"CREATE TABLE {ref.sql} ({', '.join(defs)})")
 
 
@@ -87,16 +94,17 @@ def _add_column(con: duckdb.DuckDBPyConnection, ref: TableRef, name: str, dtype:
     con.execute(f"ALTER TABLE {ref.sql} ADD COLUMN {quote(name)} {dtype}")
 
 
-def _widen_column(con: duckdb.DuckDBPyConnection, ref: TableRef, column: ColumnPlan, current: str) -> str:
-    target = widen(current, column.sql_type)
-    if target == DOUBLE and current == BIGINT and _has_inexact_doubles(con, ref, column.name):
+def _widen_column(con: duckdb.DuckDBPyConnection, ref: TableRef, name: str, current: str, wanted: str) -> str:
+    target = widen(current, wanted)
+    if target == DOUBLE and current == BIGINT and _has_inexact_doubles(con, ref, name):
         target = VARCHAR  # DOUBLE would silently change these integers; text keeps them exact
     if target == current:
         return current
-    log.info("changing column %s of table %s from %s to %s", column.name, ref.sql, current, target)
-    col = quote(column.name)
-    using = conversion(col, target)
-    con.execute(f"ALTER TABLE {ref.sql} ALTER COLUMN {col} SET DATA TYPE {target} USING {using}")
+    log.info("changing column %s of table %s from %s to %s", name, ref.sql, current, target)
+    col = quote(name)
+    con.execute(
+        f"ALTER TABLE {ref.sql} ALTER COLUMN {col} SET DATA TYPE {target} USING {conversion(col, target)}"
+    )
     return target
 
 
@@ -115,6 +123,8 @@ def drop_other_generations(
 
     A staged generation survives a crash so that the next attempt of the same generation resumes it;
     rows of another generation belong to a sync that never completed and must not be swapped in.
+    A catalog without generation ids keeps staged rows without one: a resumed attempt cannot be told
+    from a fresh sync then, and duplicated rows are the failure to prefer over lost ones.
     """
     con.execute(f"DELETE FROM {staging.sql} WHERE {quote(GENERATION_ID)} IS DISTINCT FROM ?", [generation_id])
     row = con.execute(f"SELECT count(*) FROM {staging.sql}").fetchone()
@@ -137,13 +147,17 @@ def create_like(con: duckdb.DuckDBPyConnection, temp: TableRef, like: TableRef) 
 
 
 def move_tombstones(
-    con: duckdb.DuckDBPyConnection, staging: TableRef, tombstones: TableRef, deleted_at: str
+    con: duckdb.DuckDBPyConnection,
+    staging: TableRef,
+    tombstones: TableRef,
+    columns: Sequence[str],
+    deleted_at: str,
 ) -> None:
     """Before a deduplicated generation is swapped in: its deletions become the stream's tombstones
     (replacing those of the generation it replaces) and leave the staging table."""
     deleted = quote(deleted_at)
+    names = ", ".join(quote(c) for c in columns)
     con.execute(f"DELETE FROM {tombstones.sql}")
-    con.execute(
-        f"INSERT INTO {tombstones.sql} BY NAME SELECT * FROM {staging.sql} WHERE {deleted} IS NOT NULL"
-    )
+    deletions = f"SELECT {names} FROM {staging.sql} WHERE {deleted} IS NOT NULL"
+    con.execute(f"INSERT INTO {tombstones.sql} ({names}) {deletions}")
     con.execute(f"DELETE FROM {staging.sql} WHERE {deleted} IS NOT NULL")

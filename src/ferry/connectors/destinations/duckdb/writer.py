@@ -42,6 +42,8 @@ class _Stream:
     final: TableRef
     target: TableRef
     """Where committed rows live until the stream completes: the staging table, or the final table."""
+    columns: list[str]
+    """The target's columns."""
     loader: StreamLoader
     pending: TableRef | None
     tombstones: TableRef | None
@@ -82,13 +84,13 @@ class DuckDBWriter(Writer):
         tombstones = None
         if plan.tombstones is not None:
             tombstones = final.sibling(plan.tombstones)
-            tables.ensure_table(con, tombstones, plan.columns)
+            tables.ensure_table(con, tombstones, types)  # every column the target has, to take its rows
         pending = None
         if plan.dedup:
             pending = TableRef("temp", "main", f"_ferry_pending_{plan.index}")
             tables.create_like(con, pending, target)
         loader = StreamLoader(plan, (pending or target).sql, types)
-        return _Stream(plan, final, target, loader, pending, tombstones)
+        return _Stream(plan, final, target, list(types), loader, pending, tombstones)
 
     def _prepare_target(self, plan: StreamPlan, final: TableRef) -> tuple[TableRef, tables.ColumnTypes]:
         """The table the stream's committed rows go to (its staging table when it truncates), ready,
@@ -97,8 +99,8 @@ class DuckDBWriter(Writer):
         if not plan.truncate:
             # A generation staged by an overwrite that never completed can no longer be swapped in.
             tables.drop(self.con, staging)
-            return final, tables.ensure_table(self.con, final, plan.columns)
-        types = tables.ensure_table(self.con, staging, plan.columns)
+            return final, tables.ensure_table(self.con, final, tables.wanted_types(plan.columns))
+        types = tables.ensure_table(self.con, staging, tables.wanted_types(plan.columns))
         kept = tables.drop_other_generations(self.con, staging, plan.generation_id)
         if kept:
             log.info(
@@ -130,10 +132,7 @@ class DuckDBWriter(Writer):
         for stream in self._streams.values():
             if stream.pending is not None and stream.loader.rows_loaded:
                 with self._errors(f"deduplicating stream '{stream.plan.descriptor}'", stream):
-                    dedup.merge(
-                        self.con, stream.pending, stream.target, stream.plan, self._merge_tombstones(stream)
-                    )
-                    tables.create_like(self.con, stream.pending, stream.target)
+                    self._merge(stream, stream.pending)
             stream.loader.rows_loaded = 0
         with self._errors("committing"):
             self._commit_transaction()
@@ -147,7 +146,9 @@ class DuckDBWriter(Writer):
         with self._errors(f"swapping in the new generation of stream '{stream}'", state):
             self._begin()
             if state.tombstones is not None and plan.deleted_at is not None:
-                tables.move_tombstones(self.con, state.target, state.tombstones, plan.deleted_at)
+                tables.move_tombstones(
+                    self.con, state.target, state.tombstones, state.columns, plan.deleted_at
+                )
             tables.swap_in(self.con, state.target, state.final)
             self._commit_transaction()
         state.done = True
@@ -166,9 +167,18 @@ class DuckDBWriter(Writer):
             self._in_transaction = False
             con.close()
 
-    def _merge_tombstones(self, stream: _Stream) -> TableRef | None:
+    def _merge(self, stream: _Stream, pending: TableRef) -> None:
         # A staging table keeps its deletions until the swap; a final table hands them to the side table.
-        return None if stream.plan.truncate else stream.tombstones
+        tombstones = None if stream.plan.truncate else stream.tombstones
+        dedup.merge(
+            self.con,
+            stream.plan,
+            pending=pending,
+            target=stream.target,
+            tombstones=tombstones,
+            columns=stream.columns,
+        )
+        tables.create_like(self.con, pending, stream.target)
 
     def _flush_all(self, *, whole_row_groups: bool = False) -> None:
         for stream in self._streams.values():

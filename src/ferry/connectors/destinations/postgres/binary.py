@@ -28,7 +28,8 @@ EPOCH_MICROS = EPOCH_DAYS * 86_400_000_000
 
 _NUMERIC_POS, _NUMERIC_NEG, _NUMERIC_NAN = 0x0000, 0x4000, 0xC000
 _NUMERIC_PINF, _NUMERIC_NINF = 0xD000, 0xF000
-_DECIMAL = r"^(?P<neg>-?)(?P<int>\d*)\.?(?P<frac>\d*)(?:[eE](?P<exp>[+-]?\d+))?$"
+_DECIMAL = r"^-?\d*\.?\d*(?:e[+-]?\d+)?$"
+_SPECIALS = pa.array(["NaN", "Infinity", "-Infinity"])
 
 
 def _binary(offsets: np.ndarray[Any, Any], data: np.ndarray[Any, Any]) -> pa.Array[Any]:
@@ -114,15 +115,31 @@ def random_uuids(n: int) -> pa.Array[Any]:
     return fixed(raw, None)
 
 
-def numeric(text: pa.Array[Any]) -> pa.Array[Any]:
-    """numeric fields from decimal spellings (`-12.5`, `1e+39`, `NaN`, `Infinity`); NULL stays NULL."""
+def numeric(text: pa.Array[Any], *, checked: bool = False) -> pa.Array[Any]:
+    """numeric fields from decimal spellings (`-12.5`, `1e+39`, `NaN`, `Infinity`); NULL stays NULL.
+
+    `checked` says the spellings are Arrow's own (numbers cast to text), which need no validation.
+    """
     n = len(text)
     valid = _bools(text.is_valid())
     spelled: Any = text.fill_null("0")
-    special = pc.is_in(spelled, value_set=pa.array(["NaN", "Infinity", "-Infinity"]))
-    if not pc.all(pc.or_(pc.match_substring_regex(spelled, _DECIMAL), special)).as_py():
+    special = pc.is_in(spelled, value_set=_SPECIALS)
+    if (
+        not checked
+        and not pc.all(pc.or_(pc.match_substring_regex(spelled, _DECIMAL, ignore_case=True), special)).as_py()
+    ):
         raise ValueError("a numeric value is spelled neither as a decimal number nor as NaN or ±Infinity")
-    parsed = _Decimals(pc.if_else(special, "0", spelled))
+    plain = pc.if_else(special, "0", spelled) if pc.any(special).as_py() else spelled
+    plain = plain if checked else pc.ascii_lower(plain)  # Arrow spells decimals' exponents `E`
+    has_exp = pc.greater_equal(pc.find_substring(plain, "e"), pa.scalar(0))
+    any_exp = bool(pc.any(has_exp).as_py())
+    mantissa: Any = pc.replace_substring_regex(plain, "e.*", "") if any_exp else plain
+    digits: Any = pc.replace_substring(mantissa, ".", "")
+    significant = pc.utf8_length(pc.utf8_ltrim(digits, "-0"))
+    fits = int(pc.max(significant).as_py() or 0) <= _SMALL_DIGITS
+    parsed: _Small | _Decimals = (
+        _Small(plain, mantissa, digits, has_exp if any_exp else None) if fits else _Decimals(plain)
+    )
     sign, ndigits, weight, dscale = _specials(
         spelled, parsed.sign, parsed.ndigits, parsed.weight, parsed.dscale
     )
@@ -137,6 +154,52 @@ def numeric(text: pa.Array[Any]) -> pa.Array[Any]:
     return out  # type: ignore[no-any-return]
 
 
+_SMALL_DIGITS = 18
+"""Mantissas of at most this many significant digits fit an int64 (every float's shortest spelling)."""
+_GROUPS = 6
+"""Base-10000 groups of an int64 mantissa shifted by up to 3 places (< 10^22)."""
+
+
+class _Small:
+    """Spellings whose mantissa fits an int64 (every float's shortest spelling, every int64), parsed
+    by Arrow's kernels: the mantissa without its point is an integer D, and the value is D * 10^p."""
+
+    def __init__(self, spelled: Any, mantissa: Any, digits: Any, has_exp: Any) -> None:
+        if has_exp is None:
+            exponent = np.zeros(len(spelled), dtype=np.int64)
+        else:
+            exp_text = pc.replace_substring_regex(spelled, r"^.*e\+?", "")
+            exponent = _ints(pc.cast(pc.if_else(has_exp, exp_text, "0"), pa.int64()))
+        dot = _ints(pc.find_substring(mantissa, "."))
+        frac_len = np.where(dot >= 0, _ints(pc.utf8_length(mantissa)) - dot - 1, 0)
+        signed = _ints(pc.cast(digits, pa.int64()))
+        power = exponent - frac_len
+        self.dscale = np.maximum(0, -power)
+        magnitude = np.abs(signed)
+        shift = np.mod(power, 4)
+        groups = np.zeros((len(signed), _GROUPS), dtype=np.int64)
+        groups[:, 0] = (magnitude % _POW10_64[4 - shift]) * _POW10_64[shift]
+        for i in range(1, _GROUPS):
+            places = 4 * i - shift
+            divisor = _POW10_64[np.minimum(places, 18)]
+            groups[:, i] = np.where(places > 18, 0, (magnitude // divisor) % 10_000)
+        nonzero = groups != 0
+        any_digit = nonzero.any(axis=1)
+        low = nonzero.argmax(axis=1)
+        high = _GROUPS - 1 - nonzero[:, ::-1].argmax(axis=1)
+        self.weight = np.where(any_digit, np.floor_divide(power, 4) + high, 0)
+        self.ndigits = np.where(any_digit, high - low + 1, 0)
+        self.sign = np.where((signed < 0) & any_digit, _NUMERIC_NEG, _NUMERIC_POS)
+        position = _GROUPS - 1 - np.arange(_GROUPS)  # most significant group first
+        keep = (position >= low[:, None]) & (position <= high[:, None]) & any_digit[:, None]
+        self._flat = groups[:, ::-1][keep]
+        self._starts = np.concatenate([[0], np.cumsum(self.ndigits)])
+
+    def groups(self) -> pa.Array[Any]:
+        return _binary(self._starts * 2, big_endian(self._flat, ">i2").reshape(-1))
+
+
+_POW10_64 = np.array([10**k for k in range(19)], dtype=np.int64)
 _POW10 = np.array([1, 10, 100, 1000, 10_000, 100_000], dtype=np.int64)
 
 
@@ -194,7 +257,8 @@ class _Decimals:
         magnitude = np.where(digits, (chars - ord("0")) * _POW10[place], 0).sum(axis=1)
         sign_at = np.minimum(e_at + 1, chars.shape[1] - 1)
         negative = (e_at < length) & (chars[np.arange(len(chars)), sign_at] == ord("-"))
-        return np.where(negative, -magnitude, magnitude).astype(np.int64)
+        signed: np.ndarray[Any, Any] = np.where(negative, -magnitude, magnitude).astype(np.int64)
+        return signed
 
     def groups(self) -> pa.Array[Any]:
         """Each row's base-10000 groups as big-endian int16s."""

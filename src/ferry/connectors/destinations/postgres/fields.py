@@ -54,7 +54,8 @@ def column_field(array: pa.Array[Any], target: Target, notes: Notes) -> pa.Array
     if base == "numeric" and (
         pa.types.is_floating(dtype) or pa.types.is_integer(dtype) or pa.types.is_decimal(dtype)
     ):
-        return binary.numeric(column_text(array, target, notes).cast(pa.string()))
+        checked = not pa.types.is_decimal(dtype)  # floats' and integers' spellings are Arrow's own
+        return binary.numeric(column_text(array, target, notes).cast(pa.string()), checked=checked)
     return _native(array, base, target, notes)
 
 

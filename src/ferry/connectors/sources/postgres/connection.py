@@ -13,7 +13,7 @@ import logging
 import os
 import tempfile
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ BATCH_BYTES = 8 << 20
 _SESSION = (
     "SELECT set_config('TimeZone', 'UTC', false), set_config('IntervalStyle', 'iso_8601', false), "
     "set_config('DateStyle', 'ISO, MDY', false), set_config('extra_float_digits', '1', false), "
-    "set_config('application_name', 'ferry', false)"
+    "set_config('standard_conforming_strings', 'on', false), set_config('application_name', 'ferry', false)"
 )
 
 
@@ -133,11 +133,9 @@ class PgSession:
         with self._cursor(doing) as cur:
             cur.execute(sql)
 
-    def rows(
-        self, sql: str, params: Sequence[Any] = (), doing: str = "querying the catalog"
-    ) -> list[tuple[Any, ...]]:
+    def rows(self, sql: str, doing: str = "querying the catalog") -> list[tuple[Any, ...]]:
         with self._cursor(doing) as cur:
-            cur.execute(sql, params) if params else cur.execute(sql)
+            cur.execute(sql)
             out: list[tuple[Any, ...]] = cur.fetchall()
             return out
 

@@ -73,6 +73,13 @@ def query_error(exc: BaseException, cfg: PgConfig, doing: str, stream: str | Non
         return ConfigError(message, hint=f"GRANT SELECT on the table to '{cfg.username}'.", **kw)
     if state in ("42P01", "42703", "3F000"):
         return ConfigError(message, hint="The table changed since discovery: refresh the catalog.", **kw)
+    if state is not None and state.startswith("22"):
+        # Our statements only put values from saved states into SQL: one that no longer fits the column.
+        return ConfigError(
+            message,
+            hint="The saved state does not fit the column (did its type change?): reset the stream.",
+            **kw,
+        )
     if state == "57014":
         return TransientError(
             message, hint="Raise statement_timeout_seconds or lower chunk_rows in the source config.", **kw

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from ferry.cdk.identifiers import quote
 from ferry.cdk.source import Checkpoint, StreamItem
-from ferry.connectors.sources.postgres.catalog import TableInfo
+from ferry.connectors.sources.postgres.catalog import HEAP_KINDS, TableInfo
 from ferry.connectors.sources.postgres.config import CONNECTOR, PgConfig
 from ferry.connectors.sources.postgres.connection import PgSession
 from ferry.connectors.sources.postgres.convert import BatchConverter
@@ -109,10 +109,18 @@ class TableReader:
     def full_refresh(self, state: dict[str, Any] | None) -> Iterator[StreamItem]:
         key = [c for c in (self.table.column(k) for k in self.table.primary_key) if c is not None]
         if key:
+            self.log.info(
+                "reading %s by primary key %s, %d rows a query",
+                self.stream,
+                self.table.primary_key,
+                self.cfg.chunk_rows,
+            )
             yield from self._in_snapshot(lambda: self._by_key(key, state))
-        elif self.table.kind in ("r", "m"):
+        elif self.table.kind in HEAP_KINDS:
+            self.log.info("reading %s by ctid pages (it has no primary key)", self.stream)
             yield from self._in_snapshot(lambda: self._by_ctid(state))
         else:
+            self.log.info("reading %s in one pass (no key or ctid to resume by)", self.stream)
             yield from self._in_one_pass()
 
     def _in_snapshot(self, read: Callable[[], Iterator[StreamItem]]) -> Iterator[StreamItem]:
@@ -196,6 +204,9 @@ class TableReader:
         def state_at(raw: pa.RecordBatch, row: int) -> dict[str, Any]:
             return CursorState(column.name, value_text(raw.column(index), row, column)).to_dict()
 
+        self.log.info(
+            "reading %s incrementally by %s from %s", self.stream, column.name, start.cursor or "the start"
+        )
         self.session.set_timeout(0)  # one ordered statement over every new row; see _in_one_pass
         emitter = _Emitter(self.converter, self.cfg.checkpoint_rows, state_at)
         raws = self._refuse_null_cursor(

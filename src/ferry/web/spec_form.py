@@ -1,0 +1,294 @@
+"""A connector's spec (JSON schema) as form fields: types, enums, oneOf groups, arrays, defaults, secrets.
+
+Field names encode where a value goes: `cfg.streams.0.path` is `config["streams"][0]["path"]`; a oneOf
+group at `cfg.ssl_mode` posts the chosen option as `cfg.ssl_mode.__option` and that option's fields
+under `cfg.ssl_mode.__<i>`. `spec_values.parse` reads a posted form back by walking the same schema.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MISSING: Any = object()
+"""No value at all (different from None, which JSON can hold)."""
+PREFIX = "cfg"
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    selected: bool = False
+
+
+@dataclass
+class Field:
+    """One control (or group of controls) of the form, ready for the template."""
+
+    kind: str
+    name: str
+    path: str
+    label: str
+    description: str | None = None
+    required: bool = False
+    value: str = ""
+    checked: bool = False
+    options: list[Option] = field(default_factory=list)
+    children: list[Field] = field(default_factory=list)
+    template: Field | None = None
+    token: str = ""
+    next_index: int = 0
+    placeholder: str | None = None
+    minimum: str | None = None
+    maximum: str | None = None
+    error: str | None = None
+
+    @property
+    def id(self) -> str:
+        return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.name)
+
+    @property
+    def add_label(self) -> str:
+        return f"Add {_singular(self.label).lower()}"
+
+
+def schema_type(schema: Mapping[str, Any]) -> str:
+    """The JSON type a form control edits: the first non-null type, or what the schema implies."""
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        declared = next((t for t in declared if t != "null"), None)
+    if isinstance(declared, str):
+        return declared
+    if "properties" in schema:
+        return "object"
+    return "string" if "enum" in schema or "const" in schema else "any"
+
+
+def variants_of(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = schema.get("oneOf") or schema.get("anyOf") or []
+    return [v for v in found if isinstance(v, Mapping)]
+
+
+def properties_of(schema: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Visible properties in the spec's `order` (then as written)."""
+    props = schema.get("properties") or {}
+    items = [(k, v) for k, v in props.items() if isinstance(v, Mapping) and not v.get("airbyte_hidden")]
+    ranked = sorted(enumerate(items), key=lambda e: (_rank(e[1][1].get("order")), e[0]))
+    return [item for _, item in ranked]
+
+
+def _rank(order: Any) -> int:
+    return order if isinstance(order, int) and not isinstance(order, bool) else 1_000_000
+
+
+def build(schema: Mapping[str, Any], config: Any, errors: Mapping[str, str] | None = None) -> list[Field]:
+    """The fields of a connector config form, filled from `config` (or the spec's defaults)."""
+    builder = _Builder(errors or {})
+    return builder.properties(schema, config if isinstance(config, Mapping) else {}, PREFIX, "", 0)
+
+
+class _Builder:
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = errors
+
+    def properties(
+        self, schema: Mapping[str, Any], value: Mapping[str, Any], name: str, path: str, depth: int
+    ) -> list[Field]:
+        required = set(schema.get("required") or [])
+        return [
+            self.field(sub, value.get(key, MISSING), f"{name}.{key}", _join(path, key), key, key in required, depth)
+            for key, sub in properties_of(schema)
+        ]
+
+    def field(
+        self, schema: Mapping[str, Any], value: Any, name: str, path: str, key: str, required: bool, depth: int
+    ) -> Field:
+        if value is MISSING and "default" in schema:
+            value = schema["default"]
+        base = Field(
+            kind="text",
+            name=name,
+            path=path,
+            label=str(schema.get("title") or _humanise(key)),
+            description=schema.get("description"),
+            required=required,
+            error=self.errors.get(path),
+        )
+        if variants_of(schema):
+            return self.one_of(base, schema, value, depth)
+        if "const" in schema:
+            base.kind, base.value = "const", _text(schema["const"])
+            return base
+        kind = schema_type(schema)
+        if isinstance(schema.get("enum"), list) and kind != "array":
+            return _select(base, schema["enum"], value, required)
+        if kind == "object":
+            return self.group(base, schema, value, depth)
+        if kind == "array":
+            return self.array(base, schema, value, depth)
+        return _scalar(base, schema, kind, value)
+
+    def group(self, base: Field, schema: Mapping[str, Any], value: Any, depth: int) -> Field:
+        if not schema.get("properties"):
+            base.kind, base.value = "json", "" if value in (MISSING, None) else json.dumps(value, indent=2)
+            return base
+        base.kind = "object"
+        base.children = self.properties(schema, value if isinstance(value, Mapping) else {}, base.name, base.path, depth)
+        return base
+
+    def array(self, base: Field, schema: Mapping[str, Any], value: Any, depth: int) -> Field:
+        items = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}
+        values = value if isinstance(value, list) else []
+        if isinstance(items.get("enum"), list):
+            base.kind = "checks"
+            base.options = [Option(_text(e), _text(e), e in values) for e in items["enum"]]
+            return base
+        if schema_type(items) in ("string", "integer", "number"):
+            base.kind, base.value = "lines", "\n".join(_text(v) for v in values)
+            return base
+        if schema_type(items) != "object" or not items.get("properties"):
+            base.kind, base.value = "json", "" if value in (MISSING, None) else json.dumps(value, indent=2)
+            return base
+        count = len(values) if values else int(schema.get("minItems") or 0)
+        base.kind, base.token = "array", f"__IDX{depth}__"
+        base.children = [self.item(base, items, values[i] if i < len(values) else MISSING, str(i), depth) for i in range(count)]
+        base.template = self.item(base, items, MISSING, base.token, depth)
+        base.next_index = count
+        return base
+
+    def item(self, array: Field, schema: Mapping[str, Any], value: Any, index: str, depth: int) -> Field:
+        name, path = f"{array.name}.{index}", _join(array.path, index)
+        number = int(index) + 1 if index.isdigit() else 0
+        label = f"{_singular(array.label)} {number}" if number else _singular(array.label)
+        children = self.properties(schema, value if isinstance(value, Mapping) else {}, name, path, depth + 1)
+        return Field(kind="item", name=name, path=path, label=label, children=children, error=self.errors.get(path))
+
+    def one_of(self, base: Field, schema: Mapping[str, Any], value: Any, depth: int) -> Field:
+        variants = variants_of(schema)
+        chosen = choose_variant(variants, value)
+        base.kind = "oneof"
+        base.options = [Option(str(i), variant_label(v, i), i == chosen) for i, v in enumerate(variants)]
+        for i, variant in enumerate(variants):
+            own = value if i == chosen else MISSING
+            vname = f"{base.name}.__{i}"
+            if schema_type(variant) == "object":
+                mapping = own if isinstance(own, Mapping) else {}
+                children = self.properties(variant, mapping, vname, base.path, depth)
+            else:
+                children = [self.field(variant, own, vname, base.path, "value", True, depth)]
+                children[0].label = base.label
+            base.children.append(
+                Field(
+                    kind="variant",
+                    name=vname,
+                    path=base.path,
+                    label=base.options[i].label,
+                    description=variant.get("description"),
+                    checked=i == chosen,
+                    children=children,
+                )
+            )
+        return base
+
+
+def choose_variant(variants: Sequence[Mapping[str, Any]], value: Any) -> int:
+    """The option a stored value belongs to: by its constant fields, else by its JSON type."""
+    if value is MISSING or value is None:
+        return 0
+    for i, variant in enumerate(variants):
+        consts = {k: p["const"] for k, p in (variant.get("properties") or {}).items() if isinstance(p, Mapping) and "const" in p}
+        if consts and isinstance(value, Mapping) and all(value.get(k) == c for k, c in consts.items()):
+            return i
+    for i, variant in enumerate(variants):
+        if _fits(variant, value) and not any("const" in p for p in (variant.get("properties") or {}).values() if isinstance(p, Mapping)):
+            return i
+    return 0
+
+
+def _fits(variant: Mapping[str, Any], value: Any) -> bool:
+    kind = schema_type(variant)
+    if isinstance(variant.get("enum"), list) and value not in variant["enum"]:
+        return False
+    checks = {
+        "object": isinstance(value, Mapping),
+        "array": isinstance(value, list),
+        "string": isinstance(value, str),
+        "boolean": isinstance(value, bool),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+    }
+    return checks.get(kind, True)
+
+
+def variant_label(variant: Mapping[str, Any], index: int) -> str:
+    if variant.get("title"):
+        return str(variant["title"])
+    consts = [_text(p["const"]) for p in (variant.get("properties") or {}).values() if isinstance(p, Mapping) and "const" in p]
+    if consts:
+        return ", ".join(consts)
+    kind = schema_type(variant)
+    described = {"string": "a value", "object": "detailed settings"}.get(kind, kind)
+    return f"Option {index + 1}: {described}"
+
+
+def _select(base: Field, choices: list[Any], value: Any, required: bool) -> Field:
+    base.kind = "select"
+    selected = _text(value) if value not in (MISSING, None) else ""
+    base.options = [] if required and selected else [Option("", "— choose —" if required else "— not set —", not selected)]
+    base.options += [Option(_text(c), _text(c), _text(c) == selected) for c in choices]
+    return base
+
+
+def _scalar(base: Field, schema: Mapping[str, Any], kind: str, value: Any) -> Field:
+    present = value not in (MISSING, None)
+    if kind == "boolean":
+        base.kind, base.checked = "checkbox", value is True
+        return base
+    if kind == "any":
+        base.kind, base.value = "json", json.dumps(value, indent=2) if present else ""
+        return base
+    base.value = _text(value) if present else ""
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        base.placeholder = _text(examples[0])
+    if kind in ("integer", "number"):
+        base.kind = kind
+        base.minimum, base.maximum = _bound(schema, "minimum"), _bound(schema, "maximum")
+    elif schema.get("airbyte_secret"):
+        base.kind = "password"
+    elif schema.get("multiline"):
+        base.kind = "textarea"
+    return base
+
+
+def _bound(schema: Mapping[str, Any], key: str) -> str | None:
+    # Exclusive bounds are left to the server's check: a browser's min would wrongly allow the bound.
+    value = schema.get(key)
+    return _text(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _humanise(key: str) -> str:
+    words = re.sub(r"[_\-]+", " ", key).strip()
+    return words[:1].upper() + words[1:] if words else key
+
+
+def _singular(label: str) -> str:
+    if label.endswith("ies"):
+        return label[:-3] + "y"
+    return label[:-1] if label.endswith("s") and not label.endswith("ss") else label
