@@ -52,7 +52,7 @@ OVERWRITE = DestinationSyncMode.overwrite
 DEDUP = DestinationSyncMode.append_dedup
 OVERWRITE_DEDUP = DestinationSyncMode.overwrite_dedup
 
-USERS = {
+USERS: dict[str, Any] = {
     "type": "object",
     "properties": {
         "id": {"type": "integer"},
@@ -60,7 +60,7 @@ USERS = {
         "updated": {"type": ["null", "integer"]},
     },
 }
-CDC_USERS = {
+CDC_USERS: dict[str, Any] = {
     "type": "object",
     "properties": {
         **USERS["properties"],
@@ -219,7 +219,11 @@ def test_a_file_locked_by_another_process_is_a_transient_error(tmp_path: Path) -
 def test_append_builds_a_v2_final_table_and_echoes_counts(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     s = configured(generation=4, sync_id=77)
-    rows = [{"id": 1, "name": "a", "updated": 1}, {"id": 2, "name": "b", "updated": 2}, {"id": 3}]
+    rows: list[dict[str, Any]] = [
+        {"id": 1, "name": "a", "updated": 1},
+        {"id": 2, "name": "b", "updated": 2},
+        {"id": 3},
+    ]
     out = run(path, catalog(s), [batch(s, rows), state(s, 1), batch(s, [{"id": 4}], T0 + 5), state(s, 2)])
     assert counts(out) == [3.0, 1.0]
     assert [m.state.stream.stream_state for m in out if m.state and m.state.stream] == [
@@ -227,7 +231,7 @@ def test_append_builds_a_v2_final_table_and_echoes_counts(tmp_path: Path) -> Non
         {"cursor": 2},
     ]
     assert column_types(path, "users") == {
-        "_airbyte_raw_id": "VARCHAR",
+        "_airbyte_raw_id": "UUID",
         "_airbyte_extracted_at": "TIMESTAMP WITH TIME ZONE",
         "_airbyte_meta": "JSON",
         "_airbyte_generation_id": "BIGINT",
@@ -243,7 +247,7 @@ def test_append_builds_a_v2_final_table_and_echoes_counts(tmp_path: Path) -> Non
     )
     assert len({m[0] for m in meta}) == 4
     for raw_id, _, _, _ in meta:
-        uuid.UUID(raw_id)
+        assert isinstance(raw_id, uuid.UUID)  # a native UUID column
     assert [m[1] for m in meta] == [T0, T0, T0, T0 + 5]
     assert {json.loads(m[2])["sync_id"] for m in meta} == {77}
     assert {json.dumps(json.loads(m[2])["changes"]) for m in meta} == {"[]"}
@@ -454,7 +458,7 @@ def test_nested_arrow_columns_become_json(tmp_path: Path) -> None:
     }
     s = configured("nested", schema)
 
-    def json_field(name: str, dtype: pa.DataType) -> pa.Field:
+    def json_field(name: str, dtype: pa.DataType) -> pa.Field[Any]:
         return pa.field(name, dtype, metadata=JSON_METADATA)
 
     data = pa.record_batch(
@@ -841,7 +845,7 @@ def test_null_primary_key_is_one_key_equal_to_itself(tmp_path: Path) -> None:
         },
     }
     s = configured("pairs", schema, DEDUP, key=[["a"], ["b"]], cursor=["updated"])
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"a": None, "b": None, "updated": 1},
         {"a": None, "b": None, "updated": 2},
         {"a": 1, "b": None, "updated": 1},

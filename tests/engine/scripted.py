@@ -74,7 +74,11 @@ class ScriptedSource(Source):
 def rows(start: int, stop: int, day: int = 1) -> pa.RecordBatch:
     ids = list(range(start, stop))
     return pa.RecordBatch.from_pydict(
-        {"id": ids, "updated_at": [f"2024-01-{day:02d}T00:00:{i % 60:02d}Z" for i in ids], "name": [f"n{i}" for i in ids]}
+        {
+            "id": ids,
+            "updated_at": [f"2024-01-{day:02d}T00:00:{i % 60:02d}Z" for i in ids],
+            "name": [f"n{i}" for i in ids],
+        }
     )
 
 
@@ -93,7 +97,9 @@ class Table:
 
 
 class MemoryWriter(Writer):
-    def __init__(self, dest: MemoryDestination, config: Mapping[str, Any], catalog: ConfiguredCatalog) -> None:
+    def __init__(
+        self, dest: MemoryDestination, config: Mapping[str, Any], catalog: ConfiguredCatalog
+    ) -> None:
         super().__init__(config, catalog)
         self.dest = dest
         self.pending: list[tuple[StreamDescriptor, dict[str, Any]]] = []
@@ -139,7 +145,9 @@ class MemoryDestination(Destination):
         self.catalogs.append(catalog)
         return MemoryWriter(self, config, catalog)
 
-    def write(self, config: Mapping[str, Any], catalog: ConfiguredCatalog, messages: Any) -> Iterator[Message]:
+    def write(
+        self, config: Mapping[str, Any], catalog: ConfiguredCatalog, messages: Any
+    ) -> Iterator[Message]:
         echoed = super().write(config, catalog, messages)
         if self.faults.skip_echo:
             for _ in echoed:
@@ -163,7 +171,8 @@ def global_state(position: int, streams: list[str]) -> StateMessage:
     return StateMessage(
         type=StateType.GLOBAL,
         global_=GlobalState(
-            [StreamState(StreamDescriptor(s), {"position": position}) for s in streams], shared_state={"lsn": position}
+            [StreamState(StreamDescriptor(s), {"position": position}) for s in streams],
+            shared_state={"lsn": position},
         ),
     )
 

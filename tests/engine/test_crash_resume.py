@@ -41,7 +41,12 @@ def sync(workdir: Path, fault: str | None = None) -> subprocess.CompletedProcess
     if fault:
         env["FERRY_FAULT"] = fault
     return subprocess.run(
-        [*FERRY, "sync", "pipeline.yaml", "--quiet"], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+        [*FERRY, "sync", "pipeline.yaml", "--quiet", "--commit-every", "0"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -52,8 +57,6 @@ def table_stats(workdir: Path) -> dict[str, tuple[int, int]]:
             t: con.execute(f'SELECT count(*), count(DISTINCT id) FROM main."{t}"').fetchone()  # type: ignore[misc]
             for t in ("purchases", "users", "products")
         }
-
-
 
 
 def assert_complete(workdir: Path, products: int) -> None:
@@ -77,7 +80,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", ["batch:3", "batch:17", "commit:1", "commit:6", "state_written:4", "saved:5"])
+@pytest.mark.parametrize(
+    "fault", ["batch:3", "batch:17", "commit:1", "commit:6", "state_written:4", "saved:5"]
+)
 def test_kill_at_a_fault_point_then_resume(tmp_path: Path, reference: int, fault: str) -> None:
     (tmp_path / "pipeline.yaml").write_text(PIPELINE)
     killed = sync(tmp_path, fault)
@@ -92,7 +97,12 @@ def test_kill_at_a_fault_point_then_resume(tmp_path: Path, reference: int, fault
 def test_kill_at_a_random_instant_then_resume(tmp_path: Path, reference: int, seed: int) -> None:
     (tmp_path / "pipeline.yaml").write_text(PIPELINE)
     rng = random.Random(seed)
-    proc = subprocess.Popen([*FERRY, "sync", "pipeline.yaml", "--quiet"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*FERRY, "sync", "pipeline.yaml", "--quiet", "--commit-every", "10000"],  # coalesced checkpoints
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(rng.uniform(0.8, 2.5))
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)

@@ -13,10 +13,17 @@ from ferry.protocol import Catalog, DestinationSyncMode, Stream, SyncMode
 
 STREAM = Stream(
     name="orders",
-    json_schema={"type": "object", "properties": {"id": {"type": "integer"}, "updated_at": {"type": "string"}}},
+    json_schema={
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "updated_at": {"type": "string"}},
+    },
     supported_sync_modes=[SyncMode.full_refresh, SyncMode.incremental],
 )
-NO_KEY = Stream(name="events", json_schema={"type": "object", "properties": {"ts": {}}}, supported_sync_modes=[SyncMode.full_refresh])
+NO_KEY = Stream(
+    name="events",
+    json_schema={"type": "object", "properties": {"ts": {}}},
+    supported_sync_modes=[SyncMode.full_refresh],
+)
 CATALOG = Catalog([STREAM, NO_KEY])
 
 
@@ -53,7 +60,10 @@ streams:
         ("destination: {type: duckdb}\n", "missing required key 'source'"),
         ("source: {type: x}\ndestination: {type: duckdb}\nschedule: hourly\n", "unknown key 'schedule'"),
         ("source: {type: x, confg: {}}\ndestination: {type: duckdb}\n", "unknown key 'source.confg'"),
-        ("source: {type: x}\ndestination: {type: duckdb}\nstreams: [{name: a, sync_mode: sometimes}]\n", "'streams.0.sync_mode' is invalid"),
+        (
+            "source: {type: x}\ndestination: {type: duckdb}\nstreams: [{name: a, sync_mode: sometimes}]\n",
+            "'streams.0.sync_mode' is invalid",
+        ),
         ("source: [1, 2]\n", "'source' is invalid"),
         ("- just\n- a list\n", "must be a mapping"),
         ("source: {type: x\n", "not valid YAML"),
@@ -98,28 +108,48 @@ def test_default_selection_picks_the_best_mode() -> None:
 @pytest.mark.parametrize(
     ("selection", "message"),
     [
-        (StreamSelection("nope"), "stream 'nope' does not exist in the source. Available streams: events, orders"),
-        (StreamSelection("orders", sync_mode=SyncMode.incremental), "incremental but has no cursor field"),
-        (StreamSelection("orders", sync_mode=SyncMode.incremental, cursor_field=["modified"]), "cursor field 'modified' is not in"),
         (
-            StreamSelection("orders", destination_sync_mode=DestinationSyncMode.append_dedup, cursor_field=["updated_at"]),
+            StreamSelection("nope"),
+            "stream 'nope' does not exist in the source. Available streams: events, orders",
+        ),
+        (StreamSelection("orders", sync_mode=SyncMode.incremental), "incremental but has no cursor field"),
+        (
+            StreamSelection("orders", sync_mode=SyncMode.incremental, cursor_field=["modified"]),
+            "cursor field 'modified' is not in",
+        ),
+        (
+            StreamSelection(
+                "orders", destination_sync_mode=DestinationSyncMode.append_dedup, cursor_field=["updated_at"]
+            ),
             "uses append_dedup but has no primary key",
         ),
         (
             StreamSelection(
-                "orders", destination_sync_mode=DestinationSyncMode.append_dedup, cursor_field=["updated_at"], primary_key=[["oid"]]
+                "orders",
+                destination_sync_mode=DestinationSyncMode.append_dedup,
+                cursor_field=["updated_at"],
+                primary_key=[["oid"]],
             ),
             "primary key field 'oid' is not in",
         ),
-        (StreamSelection("events", sync_mode=SyncMode.incremental), "does not support sync_mode 'incremental'"),
         (
-            StreamSelection("orders", sync_mode=SyncMode.incremental, cursor_field=["updated_at"],
-                            destination_sync_mode=DestinationSyncMode.overwrite),
+            StreamSelection("events", sync_mode=SyncMode.incremental),
+            "does not support sync_mode 'incremental'",
+        ),
+        (
+            StreamSelection(
+                "orders",
+                sync_mode=SyncMode.incremental,
+                cursor_field=["updated_at"],
+                destination_sync_mode=DestinationSyncMode.overwrite,
+            ),
             "incremental cannot be combined with destination_sync_mode 'overwrite'",
         ),
     ],
 )
-def test_bad_stream_choices_are_refused_before_anything_moves(selection: StreamSelection, message: str) -> None:
+def test_bad_stream_choices_are_refused_before_anything_moves(
+    selection: StreamSelection, message: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         configure_catalog(CATALOG, [selection])
     assert message in str(info.value)
@@ -130,13 +160,20 @@ def test_destination_modes_are_respected() -> None:
     (events,) = configure_catalog(CATALOG, [StreamSelection("events")], only_append).streams
     assert events.destination_sync_mode is DestinationSyncMode.append  # the best mode this destination has
     with pytest.raises(ConfigError, match="the destination does not support 'overwrite'"):
-        configure_catalog(CATALOG, [StreamSelection("events", destination_sync_mode=DestinationSyncMode.overwrite)], only_append)
+        configure_catalog(
+            CATALOG,
+            [StreamSelection("events", destination_sync_mode=DestinationSyncMode.overwrite)],
+            only_append,
+        )
 
 
 def test_source_defined_cursor_cannot_be_overridden() -> None:
     stream = Stream(
-        name="s", json_schema=STREAM.json_schema, supported_sync_modes=STREAM.supported_sync_modes,
-        source_defined_cursor=True, default_cursor_field=["updated_at"],
+        name="s",
+        json_schema=STREAM.json_schema,
+        supported_sync_modes=STREAM.supported_sync_modes,
+        source_defined_cursor=True,
+        default_cursor_field=["updated_at"],
     )
     with pytest.raises(ConfigError, match="defines its own cursor"):
         configure_catalog(Catalog([stream]), [StreamSelection("s", cursor_field=["id"])])

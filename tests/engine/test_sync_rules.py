@@ -17,6 +17,7 @@ USERS = StreamDescriptor("users")
 
 def run(source: ScriptedSource, dest: MemoryDestination, store: MemoryStateStore, **kw: Any) -> Any:
     selections = kw.pop("selections", None)
+    kw.setdefault("commit_rows", 0)  # forward every state: these tests look at each checkpoint
     runner_s = InProcessSource(source, {})
     runner_d = InProcessDestination(dest, {})
     catalog = configure_catalog(runner_s.discover(), selections, runner_d.supported_sync_modes)
@@ -89,7 +90,11 @@ def test_states_echoed_out_of_order_fail_the_sync() -> None:
 
 def test_a_destination_that_never_echoes_fails_the_sync() -> None:
     store = MemoryStateStore()
-    result = run(ScriptedSource({"users": [rows(0, 5), "checkpoint"]}), MemoryDestination(Faults(skip_echo=True)), store)
+    result = run(
+        ScriptedSource({"users": [rows(0, 5), "checkpoint"]}),
+        MemoryDestination(Faults(skip_echo=True)),
+        store,
+    )
     assert isinstance(result.error, InternalError)
     assert "without acknowledging 1 state" in str(result.error)
     assert saved_position(store) is None
@@ -123,11 +128,18 @@ def test_dict_records_are_typed_into_arrow_with_reasons_for_bad_values() -> None
     assert first["id"] == 1 and first["name"] == "a"
     assert second["id"] is None and second["updated_at"] is None and second["name"] == "7"
     reasons = {(c["field"], c["reason"]) for c in second["_ferry_changes"]}
-    assert reasons == {("id", "DESTINATION_SERIALIZATION_ERROR"), ("updated_at", "DESTINATION_SERIALIZATION_ERROR")}
+    assert reasons == {
+        ("id", "DESTINATION_SERIALIZATION_ERROR"),
+        ("updated_at", "DESTINATION_SERIALIZATION_ERROR"),
+    }
 
 
 def test_full_refresh_overwrite_gets_a_new_generation_each_sync_and_resumes_an_unfinished_one() -> None:
-    selections = [StreamSelection("users", sync_mode=SyncMode.full_refresh, destination_sync_mode=DestinationSyncMode.overwrite)]
+    selections = [
+        StreamSelection(
+            "users", sync_mode=SyncMode.full_refresh, destination_sync_mode=DestinationSyncMode.overwrite
+        )
+    ]
     script: list[Any] = [rows(0, 5), "checkpoint", RuntimeError("boom"), rows(5, 10), "checkpoint"]
     store, dest = MemoryStateStore(), MemoryDestination()
     assert not run(ScriptedSource({"users": script}), dest, store, selections=selections).succeeded
@@ -182,3 +194,16 @@ def test_global_state_is_saved_whole_and_handed_back_to_the_source() -> None:
     run(source, MemoryDestination(), store)
     handed = seen[-1]
     assert len(handed) == 1 and handed[0].global_.shared_state == {"lsn": 7}
+
+
+def test_frequent_states_are_coalesced_but_every_source_count_is_checked() -> None:
+    script: list[Any] = []
+    for i in range(10):
+        script += [rows(i * 10, i * 10 + 10), "checkpoint"]
+    store, dest = MemoryStateStore(), MemoryDestination()
+    result = run(ScriptedSource({"users": script}), dest, store, commit_rows=35)
+    assert result.succeeded, result.error
+    # 100 rows, a state every 10: the destination commits after 40, 80 and at the end, not 10 times.
+    assert result.streams[USERS].states == 3
+    assert result.streams[USERS].committed == 100
+    assert saved_position(store) == 20

@@ -26,8 +26,13 @@ def fake(role: str) -> str:
 
 @pytest.fixture(scope="session")
 def ferry_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """FERRY_HOME for the whole session, in this process and in every `ferry` it starts."""
-    home = tmp_path_factory.mktemp("ferry-home")
+    """FERRY_HOME for the whole session, in this process and in every `ferry` it starts. It is shared by
+    pytest-xdist's workers (their temp folders have one parent): the install lock lets one install."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    home = root / "ferry-home"
+    home.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FERRY_HOME", str(home))
         yield home

@@ -39,6 +39,7 @@ def cdk_parse(install: Any, output: bytes) -> dict[str, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("faker")
 def test_builtin_source_and_destination_output_parses_with_the_airbyte_cdk(
     tmp_path: Path, faker_install: Any
 ) -> None:

@@ -30,6 +30,7 @@ def faker_pipeline(database: Path) -> dict[str, Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("faker")
 def test_faker_syncs_incrementally_into_duckdb_and_carries_its_state(
     ferry_cli: Ferry, tmp_path: Path, faker_install: Any
 ) -> None:

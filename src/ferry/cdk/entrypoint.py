@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from ferry.cdk.batching import RecordBatch
 from ferry.cdk.destination import Destination
-from ferry.cdk.schema import CHANGES_COLUMN
+from ferry.cdk.schema import CHANGES_COLUMN, is_json_field
 from ferry.cdk.secrets import mask, register_secrets
 from ferry.cdk.source import Source
 from ferry.cdk.spec import secret_values, validate_config
@@ -94,6 +94,16 @@ def load_state(path: str | None) -> list[StateMessage]:
         raise ConfigError(f"state file {path} is not a list of state messages: {exc}") from None
 
 
+def _parsed_json(value: Any) -> Any:
+    """JSON columns travel as JSON text inside Ferry; on the wire they are JSON values again."""
+    if value is None:
+        return None
+    try:
+        return loads(value)
+    except ValueError:
+        return value  # text that is not JSON is kept as the string it was
+
+
 def batch_to_records(batch: RecordBatch) -> Iterator[Message]:
     """Per-record messages for a batch (the JSON boundary: only used when leaving Ferry's process)."""
     data = batch.data
@@ -101,7 +111,10 @@ def batch_to_records(batch: RecordBatch) -> Iterator[Message]:
     if changes is not None:
         data = data.drop_columns([CHANGES_COLUMN])
     rows = pa.Table.from_batches([data]).to_pylist()
+    json_text = [f.name for f in data.schema if is_json_field(f) and pa.types.is_string(f.type)]
     for i, row in enumerate(rows):
+        for name in json_text:
+            row[name] = _parsed_json(row[name])
         record = RecordMessage(batch.stream.name, row, batch.emitted_at, batch.stream.namespace)
         if changes is not None and changes[i]:
             record.meta = from_obj(RecordMeta, {"changes": changes[i]})

@@ -61,6 +61,15 @@ def sync(
         Path | None, typer.Option(help="State file (default: .ferry/<pipeline>.state.json beside it).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
+    commit_every: Annotated[
+        int,
+        typer.Option(
+            "--commit-every",
+            min=0,
+            help="Rows between destination commits; the source's checkpoints in between are checked and "
+            "merged. 0 commits at every checkpoint.",
+        ),
+    ] = 100_000,
 ) -> None:
     """Run a pipeline file once; the next run continues incrementally from the saved state."""
     from ferry.cli.progress import LiveProgress, state_note, summary
@@ -77,11 +86,19 @@ def sync(
     store = FileStateStore(state_file)
     _stop_on_sigterm()
     if quiet or not err.is_terminal:
-        result = Sync(source, destination, catalog, store, full_refresh=full_refresh).run()
+        result = Sync(
+            source, destination, catalog, store, full_refresh=full_refresh, commit_rows=commit_every
+        ).run()
     else:
         with LiveProgress(catalog, err) as progress:
             result = Sync(
-                source, destination, catalog, store, full_refresh=full_refresh, observer=progress
+                source,
+                destination,
+                catalog,
+                store,
+                full_refresh=full_refresh,
+                observer=progress,
+                commit_rows=commit_every,
             ).run()
     out.print(summary(result, catalog))
     out.print(state_note(result, str(state_file)), soft_wrap=True)

@@ -12,13 +12,16 @@ from fastapi import FastAPI
 from ferry import __version__
 from ferry.control.api import config_api, problems
 from ferry.control.api.limits import BodyLimit
-from ferry.control.api.public import connections, health, jobs, sources, streams, token, workspaces
-from ferry.control.executor import Executor, ThreadExecutor
+from ferry.control.api.public import connections, health, jobs, logs, sources, streams, token, workspaces
+from ferry.control.executor import Executor
+from ferry.control.executor_process import ProcessExecutor
+from ferry.control.scheduler import Scheduler
 from ferry.control.secrets import SecretBox, load_key
 from ferry.control.services import definitions, users
 from ferry.control.services.context import Control
 from ferry.control.settings import Settings
 from ferry.control.store import Store
+from ferry.web import router as web_router
 
 PUBLIC_ROOT = "/api/public/v1"
 log = logging.getLogger("ferry.control")
@@ -39,15 +42,23 @@ def create_app(
     *,
     executor: Callable[[Control], Executor] | None = None,
     announce: TextIO | None = None,
+    scheduler: bool = True,
 ) -> FastAPI:
+    """The app; `executor` makes the executor (default: a worker process per attempt), and
+    `scheduler` runs the scheduler loop (due jobs, dead attempts, retries) while the app runs."""
     settings = settings or Settings.from_env()
     ctx = open_control(settings)
     users.bootstrap_admin(ctx, announce)
-    ctx.executor = (executor or ThreadExecutor)(ctx)
+    ctx.executor = (executor or ProcessExecutor)(ctx)
+    loop = Scheduler(ctx, ctx.executor) if scheduler else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if loop is not None:
+            loop.start()
         yield
+        if loop is not None:
+            loop.stop()
         if ctx.executor is not None:
             ctx.executor.close()
         ctx.store.dispose()
@@ -70,6 +81,7 @@ def create_app(
         sources.router,
         connections.router,
         jobs.router,
+        logs.router,
         streams.router,
     ):
         app.include_router(router, prefix=PUBLIC_ROOT)
@@ -77,5 +89,6 @@ def create_app(
     # The SDK's default token URL is relative, so it resolves to the host root.
     app.include_router(token.router, include_in_schema=False)
     app.include_router(config_api.router)
+    app.include_router(web_router)  # the web UI at /, after the API so API paths always win
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

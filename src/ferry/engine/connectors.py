@@ -149,6 +149,7 @@ class Resolved:
             limits=self.options.limits,
             spec_store=self._spec_store,
             on_config_change=self.options.on_config_change,
+            spec=self._spec,
         )
 
     def destination(self, config: Mapping[str, Any]) -> DestinationRunner:
@@ -161,6 +162,7 @@ class Resolved:
             spec_store=self._spec_store,
             on_config_change=self.options.on_config_change,
             supports_refreshes=self.options.supports_refreshes,
+            spec=self._spec,
         )
 
 

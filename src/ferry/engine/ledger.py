@@ -34,9 +34,13 @@ class StreamCounts:
 
 @dataclass(slots=True)
 class Ledger:
+    """Counts since the last source state (checked against sourceStats) and since the last state
+    forwarded to the destination (checked against destinationStats); the engine may forward only
+    some of the source's states, so the two differ."""
+
     _next_id: int = 1
-    _since: Counter[StreamDescriptor] = field(default_factory=Counter)
-    _since_global: Counter[StreamDescriptor] = field(default_factory=Counter)
+    _since_source: Counter[StreamDescriptor] = field(default_factory=Counter)
+    _since_forward: Counter[StreamDescriptor] = field(default_factory=Counter)
     _pending: dict[StreamDescriptor, deque[_Pending]] = field(default_factory=dict)
     streams: dict[StreamDescriptor, StreamCounts] = field(default_factory=dict)
 
@@ -47,29 +51,28 @@ class Ledger:
         return counts
 
     def records(self, stream: StreamDescriptor, n: int) -> None:
-        self._since[stream] += n
-        self._since_global[stream] += n
+        self._since_source[stream] += n
+        self._since_forward[stream] += n
         self._counts(stream).emitted += n
 
-    def forward(self, state: StateMessage) -> None:
-        """A source state is about to go to the destination: tag it, close its count, check the source's."""
+    def observe(self, state: StateMessage) -> None:
+        """A source state arrived: the records Ferry received since the previous one must match its count."""
         scope = _scope(state)
-        if scope is _ALL:
-            per_stream = Counter(self._since_global)
-            self._since_global.clear()
-            self._since.clear()
-        else:
-            per_stream = Counter({scope: self._since.pop(scope, 0)})
-            self._since_global[scope] = 0
-        engine_count = sum(per_stream.values())
+        received = sum(_take(self._since_source, scope).values())
         source = state.source_stats.record_count if state.source_stats else None
-        if source is not None and int(source) != engine_count:
+        if source is not None and int(source) != received:
             raise CountMismatchError(
                 f"record count mismatch at a checkpoint of {scope}: the source reported {int(source)} "
-                f"records, Ferry received {engine_count}",
+                f"records, Ferry received {received}",
                 hint="The source lost or duplicated records; the state was not saved. Report this as a bug.",
                 stream=str(scope),
             )
+
+    def forward(self, state: StateMessage) -> None:
+        """A state goes to the destination: tag it and close the count of records it covers."""
+        scope = _scope(state)
+        per_stream = _take(self._since_forward, scope)
+        engine_count = sum(per_stream.values())
         pending = _Pending(self._next_id, engine_count, per_stream)
         state.extra[ID_KEY] = pending.id
         self._next_id += 1
@@ -105,6 +108,15 @@ class Ledger:
 
     def unacknowledged(self) -> int:
         return sum(len(q) for q in self._pending.values())
+
+
+def _take(counts: Counter[StreamDescriptor], scope: StreamDescriptor) -> Counter[StreamDescriptor]:
+    """The counts in `scope` (one stream, or all for _ALL), removed from `counts`."""
+    if scope is _ALL:
+        taken = Counter(counts)
+        counts.clear()
+        return taken
+    return Counter({scope: counts.pop(scope, 0)})
 
 
 def _scope(state: StateMessage) -> StreamDescriptor:

@@ -25,6 +25,7 @@ from ferry.protocol import (
     Level,
     Message,
     StateMessage,
+    StateType,
     StreamDescriptor,
     SyncMode,
     TraceType,
@@ -91,6 +92,8 @@ class Sync:
         full_refresh: bool = False,
         observer: SyncObserver | None = None,
         batch_rows: int = 10_000,
+        commit_rows: int = 100_000,
+        commit_seconds: float = 60.0,
     ) -> None:
         self.source = source
         self.destination = destination
@@ -99,7 +102,14 @@ class Sync:
         self.full_refresh = full_refresh
         self.observer: SyncObserver = observer or NullObserver()
         self.batch_rows = batch_rows
+        self.commit_rows = commit_rows
+        self.commit_seconds = commit_seconds
         self.ledger = Ledger()
+        # States held back until enough rows or time have passed: a destination commit per source
+        # checkpoint would cost more than the checkpoints save. Only the newest per scope is kept.
+        self._held: dict[StreamDescriptor | None, Message] = {}
+        self._rows_since_commit = 0
+        self._last_commit = time.monotonic()
         self.state = ConnectionState()
         self.source_errors: list[str] = []
         self._cancelled = threading.Event()
@@ -208,6 +218,7 @@ class Sync:
                 yield from self._source_message(item, buffers)
         for buffer in buffers.values():
             yield from self._counted(buffer.flush())
+        yield from self._release()
         for stream in destination_catalog.streams:
             yield completed_status(stream.descriptor)
 
@@ -219,16 +230,30 @@ class Sync:
         elif message.type is Type.STATE and message.state is not None:
             for buffer in buffers.values():
                 yield from self._counted(buffer.flush())
-            self.ledger.forward(message.state)
-            yield message
+            self.ledger.observe(message.state)
+            self._held[_scope_key(message.state)] = message
+            due = time.monotonic() - self._last_commit >= self.commit_seconds
+            if self._rows_since_commit >= self.commit_rows or due:
+                yield from self._release()
         elif message.type is Type.LOG and message.log is not None:
             self.observer.on_log(message.log.level, mask(message.log.message))
         elif message.type is Type.TRACE and message.trace is not None and message.trace.type is TraceType.ERROR:
             if message.trace.error is not None:
                 self.source_errors.append(mask(message.trace.error.message))
 
+    def _release(self) -> Iterator[Message]:
+        """Forward the held states: the destination commits everything before them."""
+        held, self._held = list(self._held.values()), {}
+        for message in held:
+            assert message.state is not None
+            self.ledger.forward(message.state)
+            yield message
+        self._rows_since_commit = 0
+        self._last_commit = time.monotonic()
+
     def _counted(self, batches: Iterator[RecordBatch] | list[RecordBatch]) -> Iterator[RecordBatch]:
         for batch in batches:
+            self._rows_since_commit += batch.num_rows
             self.ledger.records(batch.stream, batch.num_rows)
             self.observer.on_records(batch.stream, batch.num_rows)
             faults.point("batch")
@@ -262,6 +287,13 @@ class Sync:
             if stream.sync_mode is SyncMode.full_refresh:
                 entry.state = None
         self.store.save(self.state)
+
+
+def _scope_key(state: StateMessage) -> StreamDescriptor | None:
+    """States that replace each other: one stream's STREAM states, or all GLOBAL/LEGACY ones."""
+    if state.state_type is StateType.STREAM and state.stream is not None:
+        return state.stream.stream_descriptor
+    return None
 
 
 def _replaces(mode: DestinationSyncMode) -> bool:

@@ -1,4 +1,4 @@
-"""The connection page's chart, drawn on the server as inline SVG: records (bars) and duration (line) per sync."""
+"""The connection page's chart as inline SVG drawn on the server: records (bars), duration (line) per sync."""
 
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ def sync_chart(points: list[Point]) -> Markup:
     for i, point in enumerate(points):
         x = LEFT + i * step
         bar_h = plot_h * point.records / top_records
+        bar_w = min(step * 0.7, 36.0)
         tip = escape(f"{point.label}: {point.records:,} records, {point.seconds:.1f} s, {point.status}")
         bars.append(
-            f'<rect class="bar bar-{escape(point.status)}" x="{x + step * 0.15:.1f}" '
-            f'y="{TOP + plot_h - bar_h:.1f}" width="{step * 0.7:.1f}" height="{bar_h:.1f}">'
+            f'<rect class="bar bar-{escape(point.status)}" x="{x + (step - bar_w) / 2:.1f}" '
+            f'y="{TOP + plot_h - bar_h:.1f}" width="{bar_w:.1f}" height="{bar_h:.1f}">'
             f"<title>{tip}</title></rect>"
         )
         cx, cy = x + step / 2, TOP + plot_h - plot_h * point.seconds / top_seconds
@@ -70,7 +71,9 @@ def _axes(plot_w: float, plot_h: float, top_records: float, top_seconds: float) 
             f'<text class="tick" x="{right + 6}" y="{y + 4:.1f}">{_short(top_seconds * fraction)} s</text>'
         )
     out.append(f'<text class="legend" x="{LEFT}" y="{HEIGHT - 8}">▮ records</text>')
-    out.append(f'<text class="legend legend-line" x="{right}" y="{HEIGHT - 8}" text-anchor="end">— duration</text>')
+    out.append(
+        f'<text class="legend legend-line" x="{right}" y="{HEIGHT - 8}" text-anchor="end">— duration</text>'
+    )
     return out
 
 

@@ -58,6 +58,7 @@ def check(
     who: Principal,
     kind: Kind,
     found: Definition,
+    *,
     config: Mapping[str, Any],
     actor_id: str | None = None,
 ) -> CheckResult:

@@ -1,25 +1,30 @@
-"""Reads attempt logs for the job page: the tail, new lines since an offset, a search, the first errors.
+"""Attempt logs as the job page needs them: the tail, lines since an offset, a search, the first errors.
 
-Log lines look like `2024-05-01T10:00:00 ERROR text`; a message may run over several lines, and the
-lines after the first have no time stamp. Reads are bounded, so a huge log never fills the page.
+Everything is read through the logs service (`ferry.control.services.logs.read_page`), which checks
+who may read the job, keeps to the server's log folder and masks secrets, a page of bytes at a time,
+so a huge log never fills memory or the page. Log lines look like `2024-05-01T10:00:00 ERROR text`;
+a message may run over several lines, and only its first line has the time stamp.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from ferry.control.services import logs as log_service
+from ferry.control.services.context import Control, Principal
 
 TAIL_LINES = 2000
-CHUNK_BYTES = 256 * 1024
+TAIL_BYTES = 512 * 1024
+LIVE_BYTES = 256 * 1024
 SEARCH_LIMIT = 1000
+_END = 2**62
 _ERROR_LEVELS = ("ERROR", "FATAL")
-_BLOCK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """Complete lines of a log, and the byte offset just after the last of them."""
+    """Lines of a log, and the byte offset to read on from."""
 
     lines: list[str] = field(default_factory=list)
     offset: int = 0
@@ -27,84 +32,84 @@ class Chunk:
     """True when earlier lines exist that are not in `lines`."""
 
 
-def tail(path: Path, max_lines: int = TAIL_LINES) -> Chunk:
-    """The last `max_lines` complete lines."""
-    try:
-        with path.open("rb") as handle:
-            end = handle.seek(0, 2)
-            data, start = b"", end
-            while start > 0 and data.count(b"\n") <= max_lines:
-                start = max(0, start - _BLOCK)
-                handle.seek(start)
-                data = handle.read(end - start)
-    except FileNotFoundError:
-        return Chunk()
-    complete = data[: data.rfind(b"\n") + 1]
-    lines = _decode(complete).splitlines()
-    skipped = start > 0 or len(lines) > max_lines
-    if start > 0 and lines:
-        lines = lines[1:]  # the first line read from mid-file is likely cut
-    return Chunk(lines[-max_lines:], start + len(complete), skipped)
+@dataclass(frozen=True, slots=True)
+class Log:
+    """One attempt's log, read as `who`."""
 
+    ctx: Control
+    who: Principal
+    job_id: int
+    attempt: int
 
-def since(path: Path, offset: int, max_bytes: int = CHUNK_BYTES) -> Chunk:
-    """The complete lines written from byte `offset` on (at most `max_bytes` of them)."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(max(offset, 0))
-            data = handle.read(max_bytes)
-    except FileNotFoundError:
-        return Chunk(offset=offset)
-    complete = data[: data.rfind(b"\n") + 1]
-    return Chunk(_decode(complete).splitlines(), offset + len(complete))
+    def _page(self, offset: int, limit: int) -> log_service.LogPage:
+        return log_service.read_page(
+            self.ctx, self.who, self.job_id, attempt_number=self.attempt, offset=offset, limit=limit
+        )
 
+    def size(self) -> int:
+        return self._page(_END, 1).size
 
-def search(path: Path, query: str, limit: int = SEARCH_LIMIT) -> list[tuple[int, str]]:
-    """(line number, line) of the lines containing `query`, ignoring case."""
-    needle = query.lower()
-    found = []
-    for number, line in enumerate(_lines(path), start=1):
-        if needle in line.lower():
-            found.append((number, line))
-            if len(found) >= limit:
+    def tail(self, max_lines: int = TAIL_LINES, max_bytes: int = TAIL_BYTES) -> Chunk:
+        start = max(self.size() - max_bytes, 0)
+        page = self._page(start, max_bytes)
+        lines = page.lines[1:] if start > 0 and page.lines else page.lines  # the first was likely cut
+        return Chunk(lines[-max_lines:], page.next_offset, start > 0 or len(lines) > max_lines)
+
+    def since(self, offset: int, max_bytes: int = LIVE_BYTES) -> Chunk:
+        page = self._page(offset, max_bytes)
+        return Chunk(page.lines, page.next_offset)
+
+    def pages(self) -> Iterator[list[str]]:
+        """The whole log as it is now, a page of lines at a time."""
+        offset = 0
+        while True:
+            page = self._page(offset, log_service.MAX_PAGE_BYTES)
+            if page.lines:
+                yield page.lines
+            if page.complete or page.next_offset <= offset:
+                return
+            offset = page.next_offset
+
+    def lines(self) -> Iterator[str]:
+        for page in self.pages():
+            yield from page
+
+    def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[tuple[int, str]]:
+        """(line number, line) of the lines containing `query`, ignoring case."""
+        needle = query.lower()
+        found = []
+        for number, line in enumerate(self.lines(), start=1):
+            if needle in line.lower():
+                found.append((number, line))
+                if len(found) >= limit:
+                    break
+        return found
+
+    def first_errors(self, limit: int = 12) -> list[str]:
+        """The first error messages, with the lines that continue them."""
+        out: list[str] = []
+        inside = False
+        for line in self.lines():
+            level = level_of(line)
+            if level in _ERROR_LEVELS:
+                inside = True
+                out.append(line)
+            elif level is None and inside:
+                out.append(line)
+            else:
+                inside = False
+            if len(out) >= limit:
                 break
-    return found
+        return out
+
+    def download(self) -> Iterator[bytes]:
+        for page in self.pages():
+            yield ("\n".join(page) + "\n").encode()
 
 
-def first_errors(path: Path, limit: int = 12) -> list[str]:
-    """The first error messages, with the lines that continue them."""
-    out: list[str] = []
-    inside = False
-    for line in _lines(path):
-        level = _level(line)
-        if level in _ERROR_LEVELS:
-            inside = True
-            out.append(line)
-        elif level is None and inside:
-            out.append(line)
-        else:
-            inside = False
-        if len(out) >= limit:
-            break
-    return out
-
-
-def _level(line: str) -> str | None:
-    """The level word of a stamped line; None for a continuation line."""
+def level_of(line: str) -> str | None:
+    """The level word of a stamped line; None for a line that continues the one before."""
     parts = line.split(" ", 2)
     if len(parts) >= 2 and len(parts[0]) >= 19 and parts[0][4:5] == "-" and "T" in parts[0]:
         return parts[1]
     return None
-
-
-def _lines(path: Path) -> Iterator[str]:
-    try:
-        with path.open("rb") as handle:
-            for raw in handle:
-                yield _decode(raw).rstrip("\r\n")
-    except FileNotFoundError:
-        return
-
-
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace")

@@ -28,7 +28,7 @@ SECURITY_HEADERS = {
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    whole = int(round(seconds))
+    whole = round(seconds)
     if seconds < 10:
         return f"{seconds:.1f} s"
     hours, rest = divmod(whole, 3600)
@@ -44,7 +44,7 @@ def count(value: int | None) -> str:
 
 def size(value: int | None) -> str:
     if not value:
-        return "—" if value is None else "0 B"
+        return "—"  # zero means "not measured": connectors that do not count bytes report none
     amount = float(value)
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if amount < 1000 or unit == "TB":
@@ -81,7 +81,9 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(duration=duration, count=count, size=size, when=when, ago=ago)
-    env.globals.update(static=assets.url, htmx=assets.HTMX, csrf_field=CSRF_FIELD)
+    env.globals.update(
+        static=assets.url, htmx=assets.HTMX, csrf_field=CSRF_FIELD, now_utc=lambda: datetime.now(UTC)
+    )
     return env
 
 

@@ -27,7 +27,12 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def status_of(exc: FerryError) -> int:
-    for kind, status in ((NotFoundError, 404), (ForbiddenError, 403), (ConflictError, 409), (ConfigError, 400)):
+    for kind, status in (
+        (NotFoundError, 404),
+        (ForbiddenError, 403),
+        (ConflictError, 409),
+        (ConfigError, 400),
+    ):
         if isinstance(exc, kind):
             return status
     return 500
@@ -70,9 +75,9 @@ class PageRoute(APIRoute):
 async def _guarded(handler: Handler, request: Request) -> Response:
     try:
         return await handler(request)
-    except session.LoginRequired:
+    except session.LoginRequiredError:
         return _login_redirect(request)
-    except session.CsrfRejected:
+    except session.CsrfRejectedError:
         return error_page(
             request,
             403,

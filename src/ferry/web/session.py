@@ -33,11 +33,11 @@ MAX_FORM_FIELDS = 20_000
 Fields = dict[str, list[str]]
 
 
-class LoginRequired(Exception):
+class LoginRequiredError(Exception):
     """No session, or one that expired: the browser is sent to the login page."""
 
 
-class CsrfRejected(Exception):
+class CsrfRejectedError(Exception):
     """A form post without a valid CSRF token."""
 
 
@@ -77,8 +77,12 @@ def _sign(ctx: Control, seed: str) -> str:
 def check_csrf(request: Request, form: FormData) -> None:
     seed = request.cookies.get(CSRF_COOKIE)
     given = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    if not seed or not isinstance(given, str) or not hmac.compare_digest(given, _sign(control(request), seed)):
-        raise CsrfRejected
+    if (
+        not seed
+        or not isinstance(given, str)
+        or not hmac.compare_digest(given, _sign(control(request), seed))
+    ):
+        raise CsrfRejectedError
 
 
 async def posted(request: Request) -> Fields:
@@ -100,10 +104,10 @@ def principal(request: Request) -> Principal | None:
 
 
 def viewer(request: Request) -> Viewer:
-    """The signed-in viewer (a dependency of every page); LoginRequired without a valid session."""
+    """The signed-in viewer (a dependency of every page); LoginRequiredError without a valid session."""
     who = principal(request)
     if who is None:
-        raise LoginRequired
+        raise LoginRequiredError
     ctx = control(request)
     seen = workspaces.list_(ctx, who, [], False, Page(200, 0))
     chosen = request.cookies.get(WORKSPACE_COOKIE)

@@ -52,6 +52,11 @@ class Field:
         return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.name)
 
     @property
+    def has_error(self) -> bool:
+        """True when this field or one inside it has an error (its group is then shown open)."""
+        return bool(self.error) or any(c.has_error for c in self.children)
+
+    @property
     def add_label(self) -> str:
         return f"Add {_singular(self.label).lower()}"
 
@@ -71,6 +76,12 @@ def schema_type(schema: Mapping[str, Any]) -> str:
 def variants_of(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     found = schema.get("oneOf") or schema.get("anyOf") or []
     return [v for v in found if isinstance(v, Mapping)]
+
+
+def items_of(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The schema of an array's items ({} when it does not say)."""
+    items = schema.get("items")
+    return items if isinstance(items, Mapping) else {}
 
 
 def properties_of(schema: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -100,12 +111,28 @@ class _Builder:
     ) -> list[Field]:
         required = set(schema.get("required") or [])
         return [
-            self.field(sub, value.get(key, MISSING), f"{name}.{key}", _join(path, key), key, key in required, depth)
+            self.field(
+                sub,
+                value.get(key, MISSING),
+                name=f"{name}.{key}",
+                path=_join(path, key),
+                key=key,
+                required=key in required,
+                depth=depth,
+            )
             for key, sub in properties_of(schema)
         ]
 
     def field(
-        self, schema: Mapping[str, Any], value: Any, name: str, path: str, key: str, required: bool, depth: int
+        self,
+        schema: Mapping[str, Any],
+        value: Any,
+        *,
+        name: str,
+        path: str,
+        key: str,
+        required: bool,
+        depth: int,
     ) -> Field:
         if value is MISSING and "default" in schema:
             value = schema["default"]
@@ -137,11 +164,13 @@ class _Builder:
             base.kind, base.value = "json", "" if value in (MISSING, None) else json.dumps(value, indent=2)
             return base
         base.kind = "object"
-        base.children = self.properties(schema, value if isinstance(value, Mapping) else {}, base.name, base.path, depth)
+        base.children = self.properties(
+            schema, value if isinstance(value, Mapping) else {}, base.name, base.path, depth
+        )
         return base
 
     def array(self, base: Field, schema: Mapping[str, Any], value: Any, depth: int) -> Field:
-        items = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}
+        items = items_of(schema)
         values = value if isinstance(value, list) else []
         if isinstance(items.get("enum"), list):
             base.kind = "checks"
@@ -155,7 +184,10 @@ class _Builder:
             return base
         count = len(values) if values else int(schema.get("minItems") or 0)
         base.kind, base.token = "array", f"__IDX{depth}__"
-        base.children = [self.item(base, items, values[i] if i < len(values) else MISSING, str(i), depth) for i in range(count)]
+        base.children = [
+            self.item(base, items, values[i] if i < len(values) else MISSING, str(i), depth)
+            for i in range(count)
+        ]
         base.template = self.item(base, items, MISSING, base.token, depth)
         base.next_index = count
         return base
@@ -165,7 +197,9 @@ class _Builder:
         number = int(index) + 1 if index.isdigit() else 0
         label = f"{_singular(array.label)} {number}" if number else _singular(array.label)
         children = self.properties(schema, value if isinstance(value, Mapping) else {}, name, path, depth + 1)
-        return Field(kind="item", name=name, path=path, label=label, children=children, error=self.errors.get(path))
+        return Field(
+            kind="item", name=name, path=path, label=label, children=children, error=self.errors.get(path)
+        )
 
     def one_of(self, base: Field, schema: Mapping[str, Any], value: Any, depth: int) -> Field:
         variants = variants_of(schema)
@@ -179,7 +213,11 @@ class _Builder:
                 mapping = own if isinstance(own, Mapping) else {}
                 children = self.properties(variant, mapping, vname, base.path, depth)
             else:
-                children = [self.field(variant, own, vname, base.path, "value", True, depth)]
+                children = [
+                    self.field(
+                        variant, own, name=vname, path=base.path, key="value", required=True, depth=depth
+                    )
+                ]
                 children[0].label = base.label
             base.children.append(
                 Field(
@@ -200,11 +238,17 @@ def choose_variant(variants: Sequence[Mapping[str, Any]], value: Any) -> int:
     if value is MISSING or value is None:
         return 0
     for i, variant in enumerate(variants):
-        consts = {k: p["const"] for k, p in (variant.get("properties") or {}).items() if isinstance(p, Mapping) and "const" in p}
+        consts = {
+            k: p["const"]
+            for k, p in (variant.get("properties") or {}).items()
+            if isinstance(p, Mapping) and "const" in p
+        }
         if consts and isinstance(value, Mapping) and all(value.get(k) == c for k, c in consts.items()):
             return i
     for i, variant in enumerate(variants):
-        if _fits(variant, value) and not any("const" in p for p in (variant.get("properties") or {}).values() if isinstance(p, Mapping)):
+        if _fits(variant, value) and not any(
+            "const" in p for p in (variant.get("properties") or {}).values() if isinstance(p, Mapping)
+        ):
             return i
     return 0
 
@@ -227,7 +271,11 @@ def _fits(variant: Mapping[str, Any], value: Any) -> bool:
 def variant_label(variant: Mapping[str, Any], index: int) -> str:
     if variant.get("title"):
         return str(variant["title"])
-    consts = [_text(p["const"]) for p in (variant.get("properties") or {}).values() if isinstance(p, Mapping) and "const" in p]
+    consts = [
+        _text(p["const"])
+        for p in (variant.get("properties") or {}).values()
+        if isinstance(p, Mapping) and "const" in p
+    ]
     if consts:
         return ", ".join(consts)
     kind = schema_type(variant)
@@ -238,7 +286,11 @@ def variant_label(variant: Mapping[str, Any], index: int) -> str:
 def _select(base: Field, choices: list[Any], value: Any, required: bool) -> Field:
     base.kind = "select"
     selected = _text(value) if value not in (MISSING, None) else ""
-    base.options = [] if required and selected else [Option("", "— choose —" if required else "— not set —", not selected)]
+    base.options = (
+        []
+        if required and selected
+        else [Option("", "— choose —" if required else "— not set —", not selected)]
+    )
     base.options += [Option(_text(c), _text(c), _text(c) == selected) for c in choices]
     return base
 

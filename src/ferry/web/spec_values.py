@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ferry.web.spec_form import MISSING, PREFIX, properties_of, schema_type, variants_of
+from ferry.web.spec_form import MISSING, PREFIX, items_of, properties_of, schema_type, variants_of
 
 Fields = Mapping[str, list[str]]
 
@@ -55,7 +55,7 @@ def _value(schema: Mapping[str, Any], fields: Fields, name: str) -> Any:
 
 
 def _array(schema: Mapping[str, Any], fields: Fields, name: str) -> Any:
-    items = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}
+    items = items_of(schema)
     item_kind = schema_type(items)
     if isinstance(items.get("enum"), list):
         chosen = [_enum(items["enum"], v) for v in fields.get(name, []) if v]

@@ -83,7 +83,9 @@ def rows(
     return out
 
 
-def _row(index: int, stream: Stream, modes: list[Mode], config: Mapping[str, Any] | None, *, selected: bool) -> Row:
+def _row(
+    index: int, stream: Stream, modes: list[Mode], config: Mapping[str, Any] | None, *, selected: bool
+) -> Row:
     config = config or {}
     values = [m.value for m in modes]
     mode = config.get("syncMode") if config.get("syncMode") in values else _default_mode(values)

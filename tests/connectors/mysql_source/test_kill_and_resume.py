@@ -49,7 +49,7 @@ def sync(workdir: Path, fault: str | None = None) -> subprocess.CompletedProcess
     if fault:
         env["FERRY_FAULT"] = fault
     return subprocess.run(  # noqa: PLW1510 - the return code is what the test checks
-        [*FERRY, "sync", "pipeline.yaml", "--quiet"],
+        [*FERRY, "sync", "pipeline.yaml", "--quiet", "--commit-every", "0"],
         cwd=workdir,
         env=env,
         capture_output=True,

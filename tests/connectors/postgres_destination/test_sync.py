@@ -100,7 +100,7 @@ def _ferry_sync(workdir: Path, fault: str | None = None) -> subprocess.Completed
     if fault:
         env["FERRY_FAULT"] = fault
     return subprocess.run(
-        [*FERRY, "sync", "pipeline.yaml", "--quiet"],
+        [*FERRY, "sync", "pipeline.yaml", "--quiet", "--commit-every", "0"],
         cwd=workdir,
         env=env,
         capture_output=True,

@@ -1,0 +1,1 @@
+"""Tests of the built-in postgres source against the real PostgreSQL server."""

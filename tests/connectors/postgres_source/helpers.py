@@ -18,7 +18,6 @@ from ferry.protocol import (
     Message,
     StateMessage,
     StateType,
-    StreamDescriptor,
     StreamState,
     SyncMode,
 )
@@ -92,7 +91,3 @@ def read(config: dict[str, Any], stream: ConfiguredStream, state: dict[str, Any]
             if item.state is not None and item.state.stream is not None:
                 out.states.append((len(out.rows), item.state.stream.stream_state or {}))
     return out
-
-
-def descriptor(pg: Pg, name: str) -> StreamDescriptor:
-    return StreamDescriptor(name, pg.schema)

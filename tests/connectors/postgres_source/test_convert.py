@@ -34,6 +34,7 @@ def test_numeric_text_past_a_double_is_nulled_with_a_reason_and_infinity_is_kept
     )
     values = out.column(0).to_pylist()
     assert values[0] == 1.5
+    assert isinstance(values[1], float)
     assert math.isnan(values[1])
     assert values[2:] == [math.inf, -math.inf, None, None, None]
     changes = out.column(CHANGES_COLUMN).to_pylist()

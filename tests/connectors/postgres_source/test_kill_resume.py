@@ -44,7 +44,7 @@ def _sync(workdir: Path, fault: str | None = None) -> subprocess.CompletedProces
     env = {k: v for k, v in os.environ.items() if k != "FERRY_FAULT"}
     if fault:
         env["FERRY_FAULT"] = fault
-    command = [*FERRY, "sync", "pipeline.yaml", "--quiet"]
+    command = [*FERRY, "sync", "pipeline.yaml", "--quiet", "--commit-every", "0"]
     return subprocess.run(
         command, cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False
     )

@@ -219,3 +219,22 @@ def test_every_type_lands_in_duckdb_with_its_type_and_value(types_table: Pg, tmp
     for row in table:
         changes = json.loads(row["_airbyte_meta"])["changes"]
         assert {c["field"]: c["reason"] for c in changes} == NULLED.get(row["id"], {}), row["id"]
+
+
+def test_numeric_as_string_keeps_every_digit(types_table: Pg) -> None:
+    config = types_table.config(numeric_as_string=True)
+    stream = configured(config, "types")
+    assert stream.stream.json_schema["properties"]["num"] == {"type": ["null", "string"]}
+    got = read(config, stream)
+    by_id = {row["id"]: row for row in got.rows}
+    assert [by_id[i]["num"] for i in (1, 2, 3, 4)] == [
+        "123.456",
+        None,
+        "NaN",
+        "123456789012345678901234567890.123456789",
+    ]
+    assert by_id[5]["num"] == "1" + "0" * 400
+    assert (by_id[1]["num12"], by_id[1]["m"], by_id[4]["pr"]) == ("1.50", "1234.56", "-99999999.99")
+    assert got.changes[4] == [
+        {"field": field, "change": "NULLED", "reason": NULLED_SIZE} for field in ("d", "ts", "tstz")
+    ]

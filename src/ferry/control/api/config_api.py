@@ -11,7 +11,7 @@ from ferry.control.api import config_views as cv
 from ferry.control.api.deps import Caller, Ctx
 from ferry.control.api.public.health import store_ok
 from ferry.control.errors import InvalidInputError
-from ferry.control.services import actors, catalogs, connections, jobs, state, workspaces
+from ferry.control.services import actors, catalogs, connections, jobs, logs, state, workspaces
 from ferry.control.services.connections import Schedule, Settings
 from ferry.control.services.jobs import JobFilter
 from ferry.control.services.paging import Page
@@ -177,7 +177,8 @@ def connection_reset(ctx: Ctx, who: Caller, body: Json = JsonBody) -> Json:
 
 @router.post("/jobs/get")
 def job_get(ctx: Ctx, who: Caller, body: Json = JsonBody) -> Json:
-    return cv.job_info(jobs.get(ctx, who, _job_id(body)))
+    view = jobs.get(ctx, who, _job_id(body))
+    return cv.job_info(view, logs.tails(ctx, view))
 
 
 @router.post("/jobs/cancel")

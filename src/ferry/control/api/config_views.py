@@ -197,9 +197,14 @@ def job_with_attempts(view: JobView) -> dict[str, Any]:
     return {"job": job_read(view), "attempts": attempts}
 
 
-def job_info(view: JobView) -> dict[str, Any]:
+def job_info(view: JobView, log_lines: dict[int, list[str]] | None = None) -> dict[str, Any]:
+    """JobInfoRead; `log_lines` (by attempt id) fills each attempt's `logs.logLines`."""
     out = job_with_attempts(view)
-    out["attempts"] = [{"attempt": a, "logs": {"logLines": []}} for a in out["attempts"]]
+    lines = log_lines or {}
+    out["attempts"] = [
+        {"attempt": shown, "logs": {"logLines": lines.get(attempt.id, [])}}
+        for shown, attempt in zip(out["attempts"], view.attempts, strict=True)
+    ]
     return out
 
 

@@ -41,7 +41,8 @@ def start(ctx: Control, job_id: int, worker: str) -> Ticket | None:
     """Starts the next attempt of a pending or retrying job; None when the job is not runnable."""
     now = utc_now()
     with ctx.store.write() as session:
-        job = session.get(Job, job_id)
+        # Locked (Postgres): two workers handed the same job wait here, and the second sees it running.
+        job = session.get(Job, job_id, with_for_update=True)
         if job is None or job.status not in RUNNABLE:
             return None
         session.execute(

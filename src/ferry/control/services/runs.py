@@ -8,20 +8,23 @@ destination swaps in empty tables and the saved positions start over.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from ferry.cdk.secrets import Masker, mask
+from ferry.cdk.secrets import Masker, mask, register_secrets
 from ferry.control.services import actors, catalogs, streams
 from ferry.control.services.attempts import Ticket, finish, is_current, record_stats, start
 from ferry.control.services.connections import destination_modes
 from ferry.control.services.context import SYSTEM, Control
+from ferry.control.services.retries import NO_RETRIES, RetryPolicy
 from ferry.control.store.models import Connection, Job
 from ferry.control.store.state import DbStateStore
-from ferry.engine import Sync
+from ferry.engine import Sync, SyncCancelled
 from ferry.engine.ledger import StreamCounts
 from ferry.engine.runners import DestinationRunner, SourceRunner
 from ferry.errors import FerryError, InternalError
@@ -41,8 +44,8 @@ from ferry.protocol import (
 HEARTBEAT_SECONDS = 5.0
 
 
-class JobCancelledError(FerryError):
-    """The job was cancelled while this attempt ran."""
+class JobCancelledError(SyncCancelled):
+    """The job was cancelled (or the attempt superseded) while this attempt ran."""
 
 
 @dataclass(slots=True)
@@ -55,39 +58,121 @@ class Plan:
 
 
 def run_job(
-    ctx: Control, job_id: int, worker: str = "local", cancelled: threading.Event | None = None
+    ctx: Control,
+    job_id: int,
+    worker: str = "local",
+    cancelled: threading.Event | None = None,
+    policy: RetryPolicy = NO_RETRIES,
 ) -> str | None:
     """Runs the job's next attempt to its end; returns the job status, or None if it was not runnable."""
     ticket = start(ctx, job_id, worker)
     if ticket is None:
         return None
+    return run_attempt(ctx, ticket, cancelled, policy=policy)
+
+
+def run_attempt(
+    ctx: Control,
+    ticket: Ticket,
+    cancelled: threading.Event | None = None,
+    *,
+    policy: RetryPolicy = NO_RETRIES,
+    heartbeat: float | None = HEARTBEAT_SECONDS,
+    capture_logging: bool = False,
+    sync_options: Mapping[str, float] | None = None,
+) -> str:
+    """Runs a started attempt; returns the job status afterwards.
+
+    A failure leaves the job `incomplete` (to be retried) when `policy` allows another attempt for
+    its error type. `heartbeat`: how often the attempt checks, between records, that it is still
+    current (None when the caller heartbeats on its own). `capture_logging`: copy every log record
+    of this process into the attempt's log (a worker process runs one attempt, so all of it belongs).
+    `sync_options`: the engine's commit cadence (commit_rows, commit_seconds), when not its default.
+    """
     ticket.log_path.parent.mkdir(parents=True, exist_ok=True)
     with ticket.log_path.open("a", encoding="utf-8") as log:
-        observer = AttemptObserver(ctx, ticket, log, cancelled or threading.Event())
-        try:
-            plan = load_plan(ctx, ticket)
-            observer.masker.add(plan.secrets)
-            observer.on_log(Level.INFO, f"attempt {ticket.number} of job {job_id} started")
-            result = Sync(
-                plan.source,
-                plan.destination,
-                plan.catalog,
-                DbStateStore(ctx.store, ticket.connection_id, ticket.fence),
-                full_refresh=plan.full_refresh,
-                observer=observer,
-            ).run()
-        except FerryError as exc:
-            observer.on_log(Level.ERROR, str(exc))
-            return finish(ctx, ticket, succeeded=False, failure=exc.to_dict())
-        except Exception as exc:  # an attempt must always be closed, whatever broke
-            error = InternalError(mask(f"{type(exc).__name__}: {exc}"))
-            observer.on_log(Level.ERROR, str(error))
-            return finish(ctx, ticket, succeeded=False, failure=error.to_dict())
-        record_stats(ctx, ticket, result.streams, result.seconds)
-        failure = result.error.to_dict() if result.error else None
-        outcome = "succeeded" if result.succeeded else f"failed: {result.error}"
-        observer.on_log(Level.INFO if result.succeeded else Level.ERROR, f"attempt {outcome}")
-        return finish(ctx, ticket, succeeded=result.succeeded, failure=failure)
+        observer = AttemptObserver(ctx, ticket, log, cancelled or threading.Event(), heartbeat)
+        with _captured(observer, capture_logging):
+            return _run(ctx, ticket, observer, policy, dict(sync_options or {}))
+
+
+def _run(
+    ctx: Control, ticket: Ticket, observer: AttemptObserver, policy: RetryPolicy, options: dict[str, Any]
+) -> str:
+    try:
+        plan = load_plan(ctx, ticket)
+        observer.masker.add(plan.secrets)
+        register_secrets(plan.secrets)  # for every other log line this process writes
+        observer.on_log(Level.INFO, f"attempt {ticket.number} of job {ticket.job_id} started")
+        result = Sync(
+            plan.source,
+            plan.destination,
+            plan.catalog,
+            DbStateStore(ctx.store, ticket.connection_id, ticket.fence),
+            full_refresh=plan.full_refresh,
+            observer=observer,
+            **options,
+        ).run()
+    except FerryError as exc:
+        observer.on_log(Level.ERROR, str(exc))
+        return _failed(ctx, ticket, exc, policy)
+    except Exception as exc:  # an attempt must always be closed, whatever broke
+        error = InternalError(mask(f"{type(exc).__name__}: {exc}"))
+        observer.on_log(Level.ERROR, str(error))
+        return _failed(ctx, ticket, error, policy)
+    record_stats(ctx, ticket, result.streams, result.seconds)
+    outcome = "succeeded" if result.succeeded else f"failed: {result.error}"
+    observer.on_log(Level.INFO if result.succeeded else Level.ERROR, f"attempt {outcome}")
+    if result.error is not None:
+        return _failed(ctx, ticket, result.error, policy)
+    return finish(ctx, ticket, succeeded=True)
+
+
+def _failed(ctx: Control, ticket: Ticket, error: FerryError, policy: RetryPolicy) -> str:
+    retry = policy.should_retry(error, ticket.number)
+    status = finish(ctx, ticket, succeeded=False, failure=error.to_dict(), retry=retry)
+    if status == "incomplete":
+        _note(ticket, f"will retry in {policy.delay(ticket.number + 1):g} s ({error.failure_type.value})")
+    return status
+
+
+def _note(ticket: Ticket, text: str) -> None:
+    """One line appended to the attempt's log from outside its observer."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    with ticket.log_path.open("a", encoding="utf-8") as log:
+        log.write(f"{stamp} {Level.INFO.value} {mask(text)}\n")
+
+
+@contextmanager
+def _captured(observer: AttemptObserver, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    handler = _ToAttemptLog(observer)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
+_LEVELS = ((logging.ERROR, Level.ERROR), (logging.WARNING, Level.WARN), (logging.INFO, Level.INFO))
+
+
+class _ToAttemptLog(logging.Handler):
+    """Log records of this process (engine, in-process connectors, launcher) into the attempt's log."""
+
+    def __init__(self, observer: AttemptObserver) -> None:
+        super().__init__(logging.INFO)
+        self.observer = observer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = next((lv for number, lv in _LEVELS if record.levelno >= number), Level.DEBUG)
+        text = f"{record.name}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+        self.observer.on_log(level, text)
 
 
 def load_plan(ctx: Control, ticket: Ticket) -> Plan:
@@ -150,16 +235,25 @@ class _Empty:
 class AttemptObserver:
     """Writes the attempt's log (secrets masked), stores stats at checkpoints, heartbeats, stops on cancel."""
 
-    def __init__(self, ctx: Control, ticket: Ticket, log: TextIO, cancelled: threading.Event) -> None:
+    def __init__(
+        self,
+        ctx: Control,
+        ticket: Ticket,
+        log: TextIO,
+        cancelled: threading.Event,
+        heartbeat: float | None = HEARTBEAT_SECONDS,
+    ) -> None:
         self.ctx, self.ticket, self.log, self.cancelled = ctx, ticket, log, cancelled
+        self.heartbeat = heartbeat
         self.masker = Masker()
         self.started = time.monotonic()
         self.last_beat = self.started
+        self._write_lock = threading.Lock()  # the source's reader thread logs too
 
     def on_records(self, stream: StreamDescriptor, count: int) -> None:
         if self.cancelled.is_set():
             raise JobCancelledError(f"job {self.ticket.job_id} was cancelled")
-        if time.monotonic() - self.last_beat >= HEARTBEAT_SECONDS:
+        if self.heartbeat is not None and time.monotonic() - self.last_beat >= self.heartbeat:
             self.last_beat = time.monotonic()
             if not is_current(self.ctx, self.ticket):
                 raise JobCancelledError(
@@ -171,5 +265,7 @@ class AttemptObserver:
 
     def on_log(self, level: Level, text: str) -> None:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        self.log.write(f"{stamp} {level.value} {self.masker(mask(text))}\n")
-        self.log.flush()
+        line = f"{stamp} {level.value} {self.masker(mask(text))}\n"
+        with self._write_lock:
+            self.log.write(line)
+            self.log.flush()

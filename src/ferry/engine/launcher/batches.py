@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ferry.cdk import CHANGES_COLUMN, Column, Kind, RecordBatch, StreamTyper, is_json_field
 from ferry.cdk.casting import RowChanges, cast_values, with_changes
+from ferry.engine.launcher.blocks import BlockParser
 from ferry.protocol import StreamDescriptor, dumps
 
 _NO_COLUMNS = "_ferry_no_columns"
@@ -53,7 +54,7 @@ class RowTyper:
         if self._struct is None:
             return self.typer.from_rows(rows, changes)
         try:
-            plain = pa.array(rows, type=self._struct)
+            plain: Any = pa.array(rows, type=self._struct)  # a StructArray
         except _ARROW_ERRORS:
             return self.typer.from_rows(rows, changes)  # some value needs the kit's casting rules
         row_changes: RowChanges = changes if changes is not None else [None] * len(rows)
@@ -77,47 +78,105 @@ class RowTyper:
 
 
 class JsonBatcher:
-    """Collects one stream's record dicts and cuts them into typed batches of bounded rows and bytes."""
+    """Collects one stream's records and cuts them into typed batches of bounded rows and bytes.
 
-    __slots__ = ("_bytes", "_changes", "_emitted_at", "_rows", "max_bytes", "max_rows", "stream", "typer")
+    Plain RECORD lines are kept as bytes and parsed a block at a time by Arrow (`BlockParser`);
+    records that needed a full parse arrive as dicts. Order is kept: a switch from one kind to the
+    other closes the batch in progress.
+    """
 
     def __init__(
         self, stream: StreamDescriptor, typer: StreamTyper, max_rows: int, max_bytes: int = 16 << 20
     ) -> None:
         self.stream = stream
         self.typer = RowTyper(typer)
+        self.blocks = BlockParser(typer)
         self.max_rows = max_rows
         self.max_bytes = max_bytes
+        self._text: list[bytes] = []
+        self._text_rows = 0
         self._rows: list[dict[str, Any]] = []
         self._changes: RowChanges | None = None
+        self._ready: list[RecordBatch] = []
         self._bytes = 0
         self._emitted_at = 0
 
+    def add_line(self, line: bytes) -> bool:
+        """Add a plain RECORD line (without its newline); True when batches are ready to be flushed."""
+        if self._rows:
+            self._close_rows()
+        self._text += (line, b"\n")
+        self._text_rows += 1
+        self._bytes += len(line)
+        return self._full(self._text_rows)
+
+    def add_lines(self, block: bytes, rows: int) -> bool:
+        """Add `rows` plain RECORD lines, each ending with a newline; True when batches are ready."""
+        if self._rows:
+            self._close_rows()
+        self._text.append(block)
+        self._text_rows += rows
+        self._bytes += len(block)
+        return self._full(self._text_rows)
+
     def add(self, data: dict[str, Any], emitted_at: int, size: int) -> bool:
-        """Add one record; True when the batch is full and should be flushed."""
+        """Add one parsed record; True when batches are ready to be flushed."""
+        if self._text:
+            self._close_text()
         self._rows.append(data)
         if self._changes is not None:
             self._changes.append(None)
         self._emitted_at = max(self._emitted_at, emitted_at)
         self._bytes += size
-        return len(self._rows) >= self.max_rows or self._bytes >= self.max_bytes
+        return self._full(len(self._rows))
 
     def add_with_changes(
         self, data: dict[str, Any], emitted_at: int, size: int, changes: list[dict[str, str]]
     ) -> bool:
         """Add a record the source already marked (`meta.changes`): the marks travel with the row."""
+        if self._text:
+            self._close_text()
         if self._changes is None:
             self._changes = [None] * len(self._rows)
         full = self.add(data, emitted_at, size)
         self._changes[-1] = changes
         return full
 
-    def flush(self) -> RecordBatch | None:
-        if not self._rows:
-            return None
+    def _full(self, rows: int) -> bool:
+        return bool(self._ready) or rows >= self.max_rows or self._bytes >= self.max_bytes
+
+    def flush(self) -> list[RecordBatch]:
+        if self._text:
+            self._close_text()
+        if self._rows:
+            self._close_rows()
+        ready, self._ready = self._ready, []
+        return ready
+
+    def _close_rows(self) -> None:
         rows, changes = self._rows, self._changes
         self._rows, self._changes, self._bytes = [], None, 0
-        return RecordBatch(self.stream, self.typer.from_rows(rows, changes), self._emitted_at)
+        self._ready.append(RecordBatch(self.stream, self.typer.from_rows(rows, changes), self._emitted_at))
+        self._emitted_at = 0
+
+    def _close_text(self) -> None:
+        text, rows = b"".join(self._text), self._text_rows
+        self._text, self._text_rows, self._bytes = [], 0, 0
+        parsed = self.blocks.parse(text, rows)
+        if parsed is not None:
+            self._ready.append(RecordBatch(self.stream, parsed[0], parsed[1]))
+            return
+        for line in text.split(b"\n"):  # Arrow refused the block: each record the careful way
+            if not line.strip():
+                continue
+            record = orjson.loads(line)["record"]
+            data, emitted_at = record.get("data"), record.get("emitted_at")
+            if type(data) is dict and isinstance(emitted_at, int | float):
+                self._rows.append(data)
+                self._emitted_at = max(self._emitted_at, int(emitted_at))
+            # else: not a record; the source's count at its next state shows the gap
+        if self._rows:
+            self._close_rows()
 
 
 def batch_lines(batch: RecordBatch) -> bytes:

@@ -75,13 +75,14 @@ class ConnectorCommands:
         limits: Limits,
         spec_store: SpecStore | None = None,
         on_config_change: ConfigCallback | None = None,
+        spec: ConnectorSpecification | None = None,
     ) -> None:
         self.program = program
         self.name = program.name
         self.role = role
         self.limits = limits
         self._spec_store = spec_store
-        self._spec: ConnectorSpecification | None = None
+        self._spec = spec
         self._running: set[ConnectorProcess] = set()
         self._lock = threading.Lock()
         self.config: dict[str, Any] = dict(config)
@@ -110,11 +111,6 @@ class ConnectorCommands:
     def outcome(self, proc: ConnectorProcess, errors: list[ErrorTrace]) -> Outcome:
         code = proc.wait()
         return Outcome(self.name, self.role, code, proc.killed, errors, list(proc.stderr_tail))
-
-    def raise_failure(self, proc: ConnectorProcess, errors: list[ErrorTrace]) -> None:
-        error = failure(self.outcome(proc, errors), self.limits)
-        if error is not None:
-            raise error
 
     # -- one-shot commands ---------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ class SubprocessDestination:
         limits: Limits | None = None,
         spec_store: SpecStore | None = None,
         on_config_change: ConfigCallback | None = None,
+        spec: ConnectorSpecification | None = None,
         supports_refreshes: bool = False,
         validate: bool = True,
     ) -> None:
@@ -66,6 +67,7 @@ class SubprocessDestination:
             limits=limits or Limits(),
             spec_store=spec_store,
             on_config_change=on_config_change,
+            spec=spec,
         )
         self.name = program.name
         self.supports_refreshes = supports_refreshes

@@ -28,6 +28,7 @@ _TICK = 0.1
 _STDERR_TAIL = 20
 _STDERR_PENDING = 10_000
 _PIPE_BUFFER = 1 << 20
+_CHUNK = 4 << 20
 
 
 class ConnectorProcess:
@@ -146,6 +147,22 @@ class ConnectorProcess:
         for line in self.stdout:
             self.activity += 1
             yield line
+
+    def chunks(self, size: int = _CHUNK) -> Iterator[bytes]:
+        """stdout in pieces of whole lines, each ending with a newline (but perhaps the very last)."""
+        stdout: Any = self.stdout  # a BufferedReader (Popen with bufsize > 0)
+        read = stdout.read1
+        rest = b""
+        while data := read(size):
+            self.activity += 1
+            if rest:
+                data = rest + data
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            if cut:
+                yield data[:cut]
+        if rest:
+            yield rest
 
     def stderr_lines(self) -> list[str]:
         """stderr lines not yet handed out (each line once)."""

@@ -44,6 +44,7 @@ from ferry.protocol import (
 )
 
 _RECORD_PREFIX = b'{"type":"RECORD",'
+_PLAIN_RECORD = b'{"type":"RECORD","record":{"stream":"'
 _Key = tuple[str, str | None]
 
 
@@ -58,6 +59,7 @@ class SubprocessSource:
         limits: Limits | None = None,
         spec_store: SpecStore | None = None,
         on_config_change: ConfigCallback | None = None,
+        spec: ConnectorSpecification | None = None,
         batch_rows: int = 10_000,
         validate: bool = True,
     ) -> None:
@@ -68,6 +70,7 @@ class SubprocessSource:
             limits=limits or Limits(),
             spec_store=spec_store,
             on_config_change=on_config_change,
+            spec=spec,
         )
         self.name = program.name
         self.batch_rows = batch_rows
@@ -120,38 +123,81 @@ class _Reader:
             )
             for s in catalog.streams
         }
+        self.plain: dict[bytes, JsonBatcher] = {}
+        self._full: list[JsonBatcher] = []
         self.errors: list[ErrorTrace] = []
         self.stated: set[StreamDescriptor] = set()
         self.global_state = False
 
     def run(self) -> Iterator[SourceOutput]:
-        batchers = self.batchers
-        loads = orjson.loads
+        self.plain = {
+            orjson.dumps(name)[1:-1]: batcher
+            for (name, namespace), batcher in self.batchers.items()
+            if namespace is None
+        }
         proc = self.proc
-        for line in proc.lines():
-            if line.startswith(_RECORD_PREFIX):
-                try:
-                    obj = loads(line)
-                except orjson.JSONDecodeError:
-                    obj = None
-                record = obj.get("record") if type(obj) is dict and len(obj) == 2 else None
-                if type(record) is dict and "meta" not in record:
-                    key: Any = (record.get("stream"), record.get("namespace"))
-                    batcher = batchers.get(key)
-                    data, emitted_at = record.get("data"), record.get("emitted_at")
-                    if batcher is None and type(record.get("stream")) is str:
-                        continue  # a stream outside the configured catalog is ignored (protocol rule)
-                    if batcher is not None and type(data) is dict and type(emitted_at) is int:
-                        if batcher.add(data, emitted_at, len(line)):
-                            yield from self._flush_one(batcher)
-                        continue
-                message = self._from_obj(obj, line)
-            else:
-                message = decode_line(line)
-            yield from self._handle(message, len(line))
+        for chunk in proc.chunks():
+            if self._whole_chunk(chunk):  # the fastest path: a chunk of one stream's plain records
+                yield from self._ready()
+                continue
+            for line in chunk.split(b"\n"):
+                if line:
+                    yield from self._line(line)
             if proc.has_stderr:
                 yield from self._stderr()
+            yield from self._ready()
         yield from self._finish()
+
+    def _whole_chunk(self, chunk: bytes) -> bool:
+        """Hand the chunk to its stream's batcher when every line in it is a plain record of that stream."""
+        start = len(_PLAIN_RECORD)
+        end = chunk.find(b'","data":', start) if chunk.startswith(_PLAIN_RECORD) else -1
+        batcher = self.plain.get(chunk[start:end]) if end > 0 else None
+        if batcher is None or not chunk.endswith(b"\n"):
+            return False
+        rows = chunk.count(b"\n")
+        if chunk.count(b"\n" + chunk[: end + 9]) != rows - 1 or b'"namespace"' in chunk or b'"meta"' in chunk:
+            return False
+        if batcher.add_lines(chunk, rows):
+            self._full.append(batcher)
+        return True
+
+    def _ready(self) -> Iterator[SourceOutput]:
+        while self._full:
+            yield from self._full.pop(0).flush()
+
+    def _line(self, line: bytes) -> Iterator[SourceOutput]:
+        if line.startswith(_PLAIN_RECORD):
+            # A plain line of a known stream is kept as bytes for Arrow to parse.
+            start = len(_PLAIN_RECORD)
+            end = line.find(b'","data":', start)
+            batcher = self.plain.get(line[start:end]) if end > 0 else None
+            if batcher is not None and b'"namespace"' not in line and b'"meta"' not in line:
+                if batcher.add_line(line):
+                    yield from batcher.flush()
+                return
+        if line.startswith(_RECORD_PREFIX):
+            yield from self._record_line(line)
+        else:
+            yield from self._handle(decode_line(line), len(line))
+
+    def _record_line(self, line: bytes) -> Iterator[SourceOutput]:
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            obj = None
+        record = obj.get("record") if type(obj) is dict and len(obj) == 2 else None
+        if type(record) is dict and "meta" not in record:
+            key: Any = (record.get("stream"), record.get("namespace"))
+            batcher = self.batchers.get(key)
+            data, emitted_at = record.get("data"), record.get("emitted_at")
+            if batcher is None and type(key[0]) is str:
+                return  # a stream outside the configured catalog is ignored (protocol rule)
+            if batcher is not None and type(data) is dict and type(emitted_at) is int:
+                if batcher.add(data, emitted_at, len(line)):
+                    yield from batcher.flush()
+                return
+        yield from self._handle(self._from_obj(obj, line), len(line))
 
     def _from_obj(self, obj: Any, line: bytes) -> Message:
         try:
@@ -193,17 +239,11 @@ class _Reader:
             else batcher.add(record.data, record.emitted_at, size)
         )
         if full:
-            yield from self._flush_one(batcher)
+            yield from batcher.flush()
 
     def _flush(self) -> Iterator[SourceOutput]:
         for batcher in self.batchers.values():
-            yield from self._flush_one(batcher)
-
-    @staticmethod
-    def _flush_one(batcher: JsonBatcher) -> Iterator[SourceOutput]:
-        batch = batcher.flush()
-        if batch is not None:
-            yield batch
+            yield from batcher.flush()
 
     def _note_state(self, state: StateMessage) -> None:
         if state.state_type is StateType.STREAM and state.stream is not None:

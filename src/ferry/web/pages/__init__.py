@@ -1,1 +1,1 @@
-"""The UI's pages, one module per area: sign-in, catalogue, sources and destinations, connections, jobs, settings."""
+"""The UI's pages, one module per area: sign-in, catalogue, actors, connections, jobs, settings."""

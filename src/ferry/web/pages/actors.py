@@ -63,11 +63,22 @@ class _Pages:
         if viewer.workspace is None:
             return render.page(request, "no_workspace.html", viewer, section=self.plural)
         found = actors.list_(
-            viewer.ctx, viewer.who, self.kind, workspace_ids=[viewer.workspace.id], include_deleted=False, page=ALL
+            viewer.ctx,
+            viewer.who,
+            self.kind,
+            workspace_ids=[viewer.workspace.id],
+            include_deleted=False,
+            page=ALL,
         )
         found.sort(key=lambda v: v.row.name.lower())
         return render.page(
-            request, "actors.html", viewer, section=self.plural, kind=self.kind, plural=self.plural, actors=found
+            request,
+            "actors.html",
+            viewer,
+            section=self.plural,
+            kind=self.kind,
+            plural=self.plural,
+            actors=found,
         )
 
     def new_page(self, request: Request, viewer: ViewerDep, definition: IdQuery) -> Response:
@@ -133,9 +144,11 @@ class _Pages:
             view = actors.get(viewer.ctx, viewer.who, self.kind, actor_id)
             found, workspace_id = view.definition, view.row.workspace_id
         else:
-            found = connectors.definition(viewer.ctx, viewer.who, self.kind, workspace_id, first(form, "definition"))
+            found = connectors.definition(
+                viewer.ctx, viewer.who, self.kind, workspace_id, first(form, "definition")
+            )
         config = spec_values.parse(connectors.spec(found), form)
-        result = connectors.check(viewer.ctx, viewer.who, self.kind, found, config, actor_id)
+        result = connectors.check(viewer.ctx, viewer.who, self.kind, found, config=config, actor_id=actor_id)
         return render.page(request, "check_result.html", viewer, result=result)
 
     def _form(

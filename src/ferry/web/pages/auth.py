@@ -27,7 +27,9 @@ def home(viewer: ViewerDep, request: Request) -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request, target: Annotated[str, Query(alias="next", max_length=2000)] = "") -> Response:
+def login_page(
+    request: Request, target: Annotated[str, Query(alias="next", max_length=2000)] = ""
+) -> Response:
     if session.principal(request) is not None:
         return render.redirect(_local(target), request)
     return _login_form(request, target, None, 200)
@@ -49,7 +51,9 @@ def _login_form(request: Request, target: str, error: str | None, status: int) -
 def login(request: Request, form: PostedForm) -> Response:
     client_id, secret = first(form, "client_id").strip(), first(form, "client_secret")
     target = first(form, "next")
-    user_id = users.authenticate(session.control(request), client_id, secret) if client_id and secret else None
+    user_id = (
+        users.authenticate(session.control(request), client_id, secret) if client_id and secret else None
+    )
     if user_id is None:
         return _login_form(request, target, "Unknown client id or wrong client secret.", 401)
     response = render.redirect(_local(target), request)

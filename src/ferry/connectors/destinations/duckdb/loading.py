@@ -171,7 +171,7 @@ class StreamLoader:
                 values.append(value_sql(quote(f.name), f.type, column.kind, self.table_types[column.name]))
         targets += [quote(RAW_ID), quote(EXTRACTED_AT), quote(META), quote(GENERATION_ID)]
         values += [
-            "CAST(uuid() AS VARCHAR)",
+            "uuid()",
             quote(_EXTRACTED),
             meta_sql(plan.sync_id, _CHANGES in schema.names),
             "NULL" if plan.generation_id is None else str(int(plan.generation_id)),

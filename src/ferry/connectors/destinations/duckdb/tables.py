@@ -33,7 +33,8 @@ GENERATION_ID = "_airbyte_generation_id"
 
 # Airbyte's final-table layout puts the metadata columns first.
 META_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    (RAW_ID, VARCHAR, " NOT NULL"),
+    # DuckDB's native UUID: 16 bytes, no string compression cost; SQL shows and compares it as text.
+    (RAW_ID, "UUID", " NOT NULL"),
     (EXTRACTED_AT, "TIMESTAMPTZ", " NOT NULL"),
     (META, "JSON", " NOT NULL"),
     (GENERATION_ID, BIGINT, ""),

@@ -20,8 +20,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from ferry.connectors.sources.postgres.config import PgConfig, SslSettings
+from ferry.connectors.sources.postgres.config import CONNECTOR, PgConfig, SslSettings
 from ferry.connectors.sources.postgres.failures import connect_error, query_error
+from ferry.errors import ConfigError
 
 log = logging.getLogger("ferry.source.postgres")
 
@@ -42,7 +43,14 @@ def _conninfo_value(value: str) -> str:
 
 def _driver() -> Any:
     # Imported by name: the driver package ships no type information, and only the source needs it.
-    return importlib.import_module("adbc_driver_postgresql.dbapi")
+    try:
+        return importlib.import_module("adbc_driver_postgresql.dbapi")
+    except ImportError:
+        raise ConfigError(
+            "the postgres source needs the package adbc-driver-postgresql, which is not installed",
+            hint="pip install 'adbc-driver-postgresql>=1.13' into Ferry's environment.",
+            connector=CONNECTOR,
+        ) from None
 
 
 class _SslFiles:
@@ -97,9 +105,10 @@ class PgSession:
 
     def __init__(self, cfg: PgConfig) -> None:
         self.cfg = cfg
+        driver = _driver()
         self._ssl = _SslFiles(cfg.ssl)
         try:
-            self._con = _driver().connect(conninfo(cfg, self._ssl.options), autocommit=True)
+            self._con = driver.connect(conninfo(cfg, self._ssl.options), autocommit=True)
         except Exception as exc:
             self._ssl.cleanup()
             raise connect_error(exc, cfg) from None

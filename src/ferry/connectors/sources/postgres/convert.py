@@ -4,8 +4,8 @@ What cannot be carried becomes NULL with a reason in the row's `_airbyte_meta.ch
 is kept: ±infinity dates and timestamps (SOURCE_SERIALIZATION_ERROR), dates and timestamps outside
 years 1-9999, which neither Python nor most destinations hold (SOURCE_FIELD_SIZE_LIMITATION), the
 time 24:00:00 (SOURCE_SERIALIZATION_ERROR) and numerics beyond a double's range
-(SOURCE_FIELD_SIZE_LIMITATION). Only the flagged rows are
-touched in Python; a batch without such values never is.
+(SOURCE_FIELD_SIZE_LIMITATION). NaN and ±Infinity of floats and numerics are kept as doubles.
+Only the flagged rows are touched in Python; a batch without such values never is.
 """
 
 from __future__ import annotations

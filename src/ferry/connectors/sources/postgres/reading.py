@@ -3,8 +3,14 @@
 Full refresh pages through a table with a primary key by keyset (`WHERE (pk) > (last) ORDER BY pk
 LIMIT n`), and through a heap without one by ranges of ctid pages, so every query is a short
 statement and a checkpoint lets a crashed sync resume mid-table. The pages of one read share one
-REPEATABLE READ snapshot. Incremental reads order by the cursor with an inclusive lower bound
-(`cursor >= last`): rows sharing the boundary value are read again rather than skipped.
+REPEATABLE READ snapshot. A resumed read takes a new snapshot: by key it still misses nothing that
+existed throughout, while by ctid a row moved by an UPDATE (or inserted into free space) before the
+resume point in the meantime is not read again, as with any ctid-based resume (Airbyte's included).
+Views and partitioned tables without a key are read in one statement and are not resumable.
+
+Incremental reads order by the cursor with an inclusive lower bound (`cursor >= last`): rows sharing
+the boundary value are read again rather than skipped, and a NULL cursor stops the sync (such a row
+would never be read).
 """
 
 from __future__ import annotations
@@ -228,9 +234,13 @@ class TableReader:
             )
         column = self.table.column(cursor_field[0])
         if column is None or column.handling not in CURSOR_HANDLINGS:
-            problem = "is not a column of the table" if column is None else f"has type {column.pg_type.sql}"
+            problem = (
+                "is not a column of the table"
+                if column is None
+                else f"has type {column.pg_type.sql}, which cannot order rows"
+            )
             raise ConfigError(
-                f"stream '{self.stream}': cursor '{cursor_field[0]}' {problem}, which cannot order rows",
+                f"stream '{self.stream}': cursor '{cursor_field[0]}' {problem}",
                 hint="Choose a timestamp, date, number or text column that grows with every change.",
                 connector=CONNECTOR,
                 stream=self.stream,

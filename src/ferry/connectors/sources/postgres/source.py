@@ -18,7 +18,6 @@ class PostgresSource(Source):
     """One stream per readable table or view in the configured schemas."""
 
     name = "postgres"
-    documentation_url = "https://docs.airbyte.com/integrations/sources/postgres"
 
     def spec(self) -> ConnectorSpecification:
         return ConnectorSpecification(

@@ -41,11 +41,11 @@ class PostgresStream(Stream):
         return [SyncMode.full_refresh]
 
     def read(self, ctx: ReadContext) -> Iterator[StreamItem]:
-        session = self._sessions.get()
-        session.set_timeout(self.cfg.statement_timeout)  # a previous stream may have lifted it
-        reader = TableReader(session, self.table, self.cfg, ctx.logger)
         finished = False
         try:
+            session = self._sessions.get()
+            session.set_timeout(self.cfg.statement_timeout)  # a previous stream may have lifted it
+            reader = TableReader(session, self.table, self.cfg, ctx.logger)
             if ctx.incremental:
                 yield from reader.incremental(ctx.cursor_field, ctx.state)
             else:

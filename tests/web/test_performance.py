@@ -1,0 +1,130 @@
+"""Server time of the busiest pages with 500 connections, measured by the server itself (Server-Timing).
+
+500 connections are made through the services, each with a finished sync; one of them has a history
+of 40 syncs. A real `ferry serve` then renders the connection list (first page, a search, a later
+page), a connection page and a job page; the median server time of each is printed and must stay
+well under 200 ms.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ferry.control.app import open_control
+from ferry.control.services import actors, attempts, connections, jobs, workspaces
+from ferry.control.services.connections import Settings as ConnectionSettings
+from ferry.control.services.context import SYSTEM, Control
+from ferry.control.settings import Settings
+from ferry.engine.ledger import StreamCounts
+from ferry.protocol import StreamDescriptor
+from tests.control.conftest import Server, stop_server
+from tests.web.conftest import Browser, serve
+
+pytestmark = pytest.mark.slow
+CONNECTIONS = 500
+HISTORY = 40
+ROUNDS = 15
+BUDGET_MS = 200.0
+
+
+@dataclass
+class Fixture:
+    server: Server
+    connection_id: str
+    job_id: int
+
+
+def _finished_sync(ctx: Control, connection_id: str, records: int) -> int:
+    """A sync job that ran to success, recorded through the attempt lifecycle services."""
+    job = jobs.create(ctx, SYSTEM, connection_id, "sync").job
+    ticket = attempts.start(ctx, job.id, "benchmark")
+    assert ticket is not None
+    counts = {StreamDescriptor("users"): StreamCounts(emitted=records, committed=records)}
+    attempts.record_stats(ctx, ticket, counts, 1.5)
+    attempts.finish(ctx, ticket, succeeded=True)
+    return job.id
+
+
+def _populate(ctx: Control, tmp: Path) -> tuple[str, int]:
+    workspace = workspaces.create(ctx, SYSTEM, "benchmark")
+    source = actors.create(
+        ctx,
+        SYSTEM,
+        "source",
+        workspace_id=workspace.id,
+        name="samples",
+        configuration={"sourceType": "sample-data"},
+    )
+    destination = actors.create(
+        ctx,
+        SYSTEM,
+        "destination",
+        workspace_id=workspace.id,
+        name="warehouse",
+        configuration={"destinationType": "duckdb", "path": str(tmp / "w.duckdb")},
+    )
+    made = []
+    for i in range(CONNECTIONS):
+        settings = ConnectionSettings(name=f"conn {i:03d}", streams=[{"name": "users"}])
+        row = connections.create(ctx, SYSTEM, source.row.id, destination.row.id, settings)
+        made.append(row.id)
+        _finished_sync(ctx, row.id, 100 + i)
+    job_id = 0
+    for n in range(HISTORY - 1):
+        job_id = _finished_sync(ctx, made[0], 1000 * (n + 1))
+    return made[0], job_id
+
+
+@pytest.fixture(scope="module")
+def busy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
+) -> Iterator[Fixture]:
+    home = tmp_path_factory.mktemp("busy") / "home"
+    ctx = open_control(Settings(home=home, database_url=f"sqlite:///{home / 'ferry.db'}"))
+    try:
+        connection_id, job_id = _populate(ctx, home.parent)
+    finally:
+        ctx.store.dispose()
+    server = serve(home, "sqlite", request, repo_root)
+    yield Fixture(server, connection_id, job_id)
+    stop_server(server)
+
+
+def _server_ms(browser: Browser, path: str) -> list[float]:
+    times = []
+    for _ in range(ROUNDS):
+        response = browser.get(path)
+        assert response.status_code == 200, path
+        times.append(float(response.headers["server-timing"].split("dur=")[1]))
+    return times
+
+
+def test_pages_render_fast_with_500_connections(busy: Fixture, capsys: pytest.CaptureFixture[str]) -> None:
+    browser = Browser(busy.server.url)
+    assert browser.login().status_code == 200
+    listing = browser.get("/connections")
+    assert len(set(re.findall(r'href="/connections/([0-9a-f-]{36})"', listing.text))) == 20
+    assert 'rel="next"' in listing.text
+    pages = {
+        "connection list": "/connections",
+        "connection list, search": "/connections?q=conn+4",
+        "connection list, page 25": "/connections?page=24",
+        "connection page (40 syncs)": f"/connections/{busy.connection_id}",
+        "job page": f"/jobs/{busy.job_id}",
+    }
+    medians = {}
+    with capsys.disabled():
+        print(f"\nserver time with {CONNECTIONS} connections (median / max of {ROUNDS} requests):")
+        for label, path in pages.items():
+            times = _server_ms(browser, path)
+            medians[label] = statistics.median(times)
+            print(f"  {label:<28} {medians[label]:6.1f} ms / {max(times):6.1f} ms")
+    browser.close()
+    for label, median in medians.items():
+        assert median < BUDGET_MS, f"{label}: {median:.1f} ms"
