@@ -254,7 +254,7 @@ def _assert_gaps(attempts: list[Attempt], backoff: Sequence[float]) -> None:
 
 def test_a_superseded_attempt_that_keeps_running_cannot_save_state(control: Control, tmp_path: Path) -> None:
     ctx = control
-    connection = ticker_connection(ctx, tmp_path, rows=200, delay=0.05, slow_runs=1)
+    connection = ticker_connection(ctx, tmp_path, rows=60, delay=0.1, slow_runs=1)
     job = jobs.create(ctx, SYSTEM, connection.id, "sync").job  # no executor yet: nothing runs it
     # A worker that never heartbeats: alive and working, but taken for dead once the limit passes.
     env = {
@@ -295,7 +295,7 @@ def test_a_superseded_attempt_that_keeps_running_cannot_save_state(control: Cont
         scheduler.stop()
     assert view.job.status == "succeeded", (view.job.failure, errors[-2000:])
     rows = warehouse_rows(tmp_path)
-    assert [i for i, _ in rows] == list(range(1, 201))
+    assert [i for i, _ in rows] == list(range(1, 61))
     assert min(i for i, run in rows if run == 1) == position + 1
 
 

@@ -36,8 +36,16 @@ def database_path(config: Mapping[str, Any]) -> str:
     return path if path == MEMORY else str(Path(path).expanduser())
 
 
-def connect(path: str) -> duckdb.DuckDBPyConnection:
-    """A connection with UTC as its session time zone (timestamp casts must not depend on the host)."""
+def memory_limit(config: Mapping[str, Any]) -> str:
+    return str(config.get("memory_limit") or "256MB")
+
+
+def connect(path: str, limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection with UTC as its session time zone (timestamp casts must not depend on the host).
+
+    For a file database the buffer pool is capped: DuckDB otherwise keeps every block it wrote in
+    memory (up to 80% of RAM), so a sync's peak memory would grow with the size of the table.
+    """
     if path != MEMORY:
         _make_parent(path)
     try:
@@ -45,6 +53,8 @@ def connect(path: str) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise open_error(path, exc) from None
     con.execute("SET TimeZone = 'UTC'")
+    if path != MEMORY and limit:
+        con.execute(f"SET memory_limit = '{limit}'")
     return con
 
 

@@ -29,6 +29,14 @@ _SPEC: dict[str, Any] = {
             "description": "Schema for streams without a namespace (a namespace names its own schema).",
             "default": "main",
         },
+        "memory_limit": {
+            "type": "string",
+            "title": "Memory limit",
+            "description": "DuckDB's buffer memory limit for a file database (e.g. 256MB, 2GB); beyond it "
+            "DuckDB spills to disk, so a sync's memory does not grow with the table. Ignored for ':memory:'.",
+            "default": "256MB",
+            "pattern": "^[0-9]+(\\.[0-9]+)?\\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        },
     },
 }
 
@@ -62,12 +70,13 @@ class DuckDBDestination(Destination):
             connect,
             current_catalog,
             database_path,
+            memory_limit,
         )
         from ferry.connectors.destinations.duckdb.plan import MAX_IDENTIFIER_BYTES
 
         path = database_path(config)
         schema = normalize(str(config.get("schema") or "main"), MAX_IDENTIFIER_BYTES)
-        con = connect(path)
+        con = connect(path, memory_limit(config))
         try:
             probe = TableRef(current_catalog(con), schema, f"_ferry_check_{uuid.uuid4().hex}")
             tables.create_schema(con, probe.catalog, schema)

@@ -24,7 +24,13 @@ import duckdb
 from ferry.cdk.batching import RecordBatch
 from ferry.cdk.destination import Writer
 from ferry.connectors.destinations.duckdb import dedup, tables
-from ferry.connectors.destinations.duckdb.connection import TableRef, connect, current_catalog, database_path
+from ferry.connectors.destinations.duckdb.connection import (
+    TableRef,
+    connect,
+    current_catalog,
+    database_path,
+    memory_limit,
+)
 from ferry.connectors.destinations.duckdb.loading import StreamLoader
 from ferry.connectors.destinations.duckdb.plan import StreamPlan, build_plans
 from ferry.errors import FerryError, InternalError, TransientError
@@ -68,7 +74,7 @@ class DuckDBWriter(Writer):
 
     def open(self) -> None:
         plans = build_plans(self.catalog.streams, self.default_schema)  # naming errors before any I/O
-        self._con = connect(self.path)
+        self._con = connect(self.path, memory_limit(self.config))
         catalog = current_catalog(self.con)
         with self._errors("preparing the tables"):
             self._begin()
