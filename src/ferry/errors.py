@@ -82,7 +82,9 @@ class CountMismatchError(InternalError):
 class ConnectorError(FerryError):
     """A connector reported a failure; the failure type is the one it reported."""
 
-    def __init__(self, message: str, *, failure_type: FailureType = FailureType.system_error, **kw: Any) -> None:
+    def __init__(
+        self, message: str, *, failure_type: FailureType = FailureType.system_error, **kw: Any
+    ) -> None:
         super().__init__(message, **kw)
         self.failure_type = failure_type
         self.retryable = failure_type is FailureType.transient_error

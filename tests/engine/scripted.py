@@ -34,8 +34,8 @@ SCHEMA = {
 
 
 class ScriptedStream(Stream):
-    cursor_field: list[str] | None = ["updated_at"]  # noqa: RUF012 - stream attribute
-    primary_key: list[list[str]] | None = [["id"]]  # noqa: RUF012 - stream attribute
+    cursor_field: list[str] | None = ["updated_at"]
+    primary_key: list[list[str]] | None = [["id"]]
     resumable = True
 
     def __init__(self, name: str, script: list[Any]) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from ferry.engine import InProcessDestination, InProcessSource, MemoryStateStore, Sync, configure_catalog
 from ferry.engine.catalog import StreamSelection
 from ferry.errors import CountMismatchError, InternalError

@@ -19,7 +19,8 @@ import pytest
 from tests.control.conftest import ADMIN_ID, ADMIN_SECRET, Server, stop_server
 from tests.web.conftest import CHROMIUM_ARGS, chromium_or_skip, screenshot, serve
 
-pytestmark = pytest.mark.slow
+# One worker runs the whole module, so its server starts once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("web-browser")]
 ORDERS = "id,customer,amount\n1,ada,10.5\n2,bob,20\n3,cy,7.25\n4,di,3\n5,ed,99\n"
 ITEMS = "sku,label\nA-1,anchor\nB-2,buoy\nC-3,cleat\n"
 

@@ -7,12 +7,16 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
 from ferry.cdk.spec import MASK
 from ferry.control.services.definitions import builtin_id
 from tests.control.conftest import ADMIN_ID, ADMIN_SECRET, Server
 from tests.web.conftest import Browser
 from tests.web.helpers import new_actor, new_connection, new_workspace, text_of
 
+# One worker runs the whole module, so each of its servers starts once.
+pytestmark = pytest.mark.xdist_group("web-pages")
 API_KEY, TOKEN = "sk-live-0123456789", "tok-abcdefghij"
 
 

@@ -63,7 +63,11 @@ class StreamTyper:
         if CHANGES_COLUMN in names:
             arrays.append(batch.column(CHANGES_COLUMN).cast(CHANGES_TYPE))
             fields.append(pa.field(CHANGES_COLUMN, CHANGES_TYPE))
-        out = pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields)) if arrays else _empty_rows(batch.num_rows)
+        out = (
+            pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+            if arrays
+            else _empty_rows(batch.num_rows)
+        )
         return with_changes(out, changes)
 
 
@@ -75,7 +79,9 @@ def _empty_rows(n: int) -> pa.RecordBatch:
 class RecordBuffer:
     """Collects RECORD messages of one stream and cuts them into typed batches of bounded size."""
 
-    def __init__(self, stream: StreamDescriptor, typer: StreamTyper, max_rows: int = 10_000, max_bytes: int = 16 << 20):
+    def __init__(
+        self, stream: StreamDescriptor, typer: StreamTyper, max_rows: int = 10_000, max_bytes: int = 16 << 20
+    ):
         self.stream = stream
         self.typer = typer
         self.max_rows = max_rows
@@ -94,7 +100,10 @@ class RecordBuffer:
         self._rows.append(record.data)
         changes = None
         if record.meta is not None and record.meta.changes:
-            changes = [{"field": c.field, "change": c.change.value, "reason": c.reason.value} for c in record.meta.changes]
+            changes = [
+                {"field": c.field, "change": c.change.value, "reason": c.reason.value}
+                for c in record.meta.changes
+            ]
             self._any_changes = True
         self._changes.append(changes)
         self._emitted_at = max(self._emitted_at, record.emitted_at)

@@ -26,7 +26,7 @@ Change = dict[str, str]
 RowChanges = list[list[Change] | None]
 
 
-class _Bad(Exception):
+class _BadValueError(Exception):
     def __init__(self, reason: Reason) -> None:
         self.reason = reason
 
@@ -37,42 +37,42 @@ _SIZE = Reason.DESTINATION_FIELD_SIZE_LIMITATION
 
 def _to_int(v: Any) -> int:
     if isinstance(v, bool):
-        raise _Bad(_SERIAL)
+        raise _BadValueError(_SERIAL)
     if isinstance(v, int):
         out = v
     elif isinstance(v, float):
         if not v.is_integer():
-            raise _Bad(_SERIAL)
+            raise _BadValueError(_SERIAL)
         out = int(v)
     elif isinstance(v, str):
         try:
             out = int(v.strip())
         except ValueError:
-            raise _Bad(_SERIAL) from None
+            raise _BadValueError(_SERIAL) from None
     else:
-        raise _Bad(_SERIAL)
+        raise _BadValueError(_SERIAL)
     if not INT64_MIN <= out <= INT64_MAX:
-        raise _Bad(_SIZE)
+        raise _BadValueError(_SIZE)
     return out
 
 
 def _to_float(v: Any) -> float:
     if isinstance(v, bool):
-        raise _Bad(_SERIAL)
+        raise _BadValueError(_SERIAL)
     if isinstance(v, int | float):
         try:
             return float(v)
         except OverflowError:
-            raise _Bad(_SIZE) from None
+            raise _BadValueError(_SIZE) from None
     if isinstance(v, str):
         try:
             out = float(v.strip())
         except ValueError:
-            raise _Bad(_SERIAL) from None
+            raise _BadValueError(_SERIAL) from None
         if math.isinf(out) and "inf" not in v.lower():
-            raise _Bad(_SIZE)
+            raise _BadValueError(_SIZE)
         return out
-    raise _Bad(_SERIAL)
+    raise _BadValueError(_SERIAL)
 
 
 _TRUE = {"true", "t", "1", "yes", "y"}
@@ -90,7 +90,7 @@ def _to_bool(v: Any) -> bool:
             return False
     if isinstance(v, int) and v in (0, 1):
         return bool(v)
-    raise _Bad(_SERIAL)
+    raise _BadValueError(_SERIAL)
 
 
 def _to_str(v: Any) -> str:
@@ -110,10 +110,10 @@ def _parse_datetime(v: Any) -> dt.datetime:
     if isinstance(v, dt.date):
         return dt.datetime(v.year, v.month, v.day)
     if not isinstance(v, str):
-        raise _Bad(_SERIAL)
+        raise _BadValueError(_SERIAL)
     text = v.strip()
     if text.endswith(" BC") or text.startswith(("+", "-")):
-        raise _Bad(_SIZE)  # outside the range of the destination's timestamp type
+        raise _BadValueError(_SIZE)  # outside the range of the destination's timestamp type
     try:
         return dt.datetime.fromisoformat(text)
     except ValueError:
@@ -124,7 +124,7 @@ def _parse_datetime(v: Any) -> dt.datetime:
             return dt.datetime.strptime(text + ("00" if len(text) > 3 and text[-3] in "+-" else ""), fmt)
         except ValueError:
             continue
-    raise _Bad(_SERIAL)
+    raise _BadValueError(_SERIAL)
 
 
 def _to_timestamp_tz(v: Any) -> dt.datetime:
@@ -143,7 +143,7 @@ def _to_date(v: Any) -> dt.date:
     if isinstance(v, dt.date):
         return v
     if not isinstance(v, str):
-        raise _Bad(_SERIAL)
+        raise _BadValueError(_SERIAL)
     text = v.strip()
     try:
         return dt.date.fromisoformat(text)
@@ -155,18 +155,18 @@ def _to_time(v: Any) -> dt.time:
     if isinstance(v, dt.time):
         return v
     if not isinstance(v, str):
-        raise _Bad(_SERIAL)
+        raise _BadValueError(_SERIAL)
     try:
         return dt.time.fromisoformat(v.strip())
     except ValueError:
-        raise _Bad(_SERIAL) from None
+        raise _BadValueError(_SERIAL) from None
 
 
 def _to_json(v: Any) -> str:
     try:
         return orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
-        raise _Bad(_SERIAL) from None
+        raise _BadValueError(_SERIAL) from None
 
 
 _CONVERTERS: dict[Kind, Callable[[Any], Any]] = {
@@ -211,7 +211,7 @@ def cast_values(values: Sequence[Any], column: Column, changes: RowChanges) -> p
             continue
         try:
             append(convert(value))
-        except _Bad as bad:
+        except _BadValueError as bad:
             append(None)
             _note(changes, row, column.name, bad.reason)
         except (ValueError, OverflowError, TypeError):
@@ -247,7 +247,9 @@ def changes_array(changes: RowChanges) -> pa.Array[Any] | None:
     return pa.array(changes, type=CHANGES_TYPE)
 
 
-def conform_array(array: pa.Array[Any] | pa.ChunkedArray[Any], column: Column, changes: RowChanges) -> pa.Array[Any]:
+def conform_array(
+    array: pa.Array[Any] | pa.ChunkedArray[Any], column: Column, changes: RowChanges
+) -> pa.Array[Any]:
     """An Arrow column brought to the column's type: cast when Arrow can, value by value when it cannot."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
@@ -256,7 +258,10 @@ def conform_array(array: pa.Array[Any] | pa.ChunkedArray[Any], column: Column, c
     if dtype == target:
         return array
     if column.kind is Kind.JSON and (
-        pa.types.is_struct(dtype) or pa.types.is_list(dtype) or pa.types.is_large_list(dtype) or pa.types.is_map(dtype)
+        pa.types.is_struct(dtype)
+        or pa.types.is_list(dtype)
+        or pa.types.is_large_list(dtype)
+        or pa.types.is_map(dtype)
     ):
         return array  # nested data stays nested; each destination writes it as its JSON type
     if pa.types.is_null(dtype):

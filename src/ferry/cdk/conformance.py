@@ -434,7 +434,9 @@ class SourceConformance:
             # Database sources offer incremental with a cursor the user picks; only a cursor the source
             # defines itself must be named.
             if stream.source_defined_cursor:
-                assert stream.default_cursor_field, f"{stream.name}: source-defined cursor, but no default cursor field"
+                assert stream.default_cursor_field, (
+                    f"{stream.name}: source-defined cursor, but no default cursor field"
+                )
 
     def test_cursor_and_primary_key_exist_in_schema(self, catalog: Catalog) -> None:
         missing = [

@@ -95,7 +95,10 @@ class Destination(ABC):
                     hint=f"Use one of: {', '.join(m.value for m in self.supported_sync_modes)}.",
                     stream=str(stream.descriptor),
                 )
-            if mode in (DestinationSyncMode.append_dedup, DestinationSyncMode.overwrite_dedup) and not stream.key:
+            if (
+                mode in (DestinationSyncMode.append_dedup, DestinationSyncMode.overwrite_dedup)
+                and not stream.key
+            ):
                 raise ConfigError(
                     f"stream '{stream.descriptor}' uses {mode.value} but has no primary key",
                     hint="Set primary_key for the stream, or use append / overwrite.",
@@ -137,7 +140,11 @@ class _WriteLoop:
                 self._flush_all()
                 self._commit()
                 yield self._acknowledge(message.state)
-            elif message.type is Type.TRACE and message.trace is not None and message.trace.stream_status is not None:
+            elif (
+                message.type is Type.TRACE
+                and message.trace is not None
+                and message.trace.stream_status is not None
+            ):
                 status = message.trace.stream_status
                 if status.status is StreamStatus.COMPLETE and status.stream_descriptor in self.streams:
                     self._flush_all()
@@ -167,7 +174,9 @@ class _WriteLoop:
             return  # records of streams outside the catalog are ignored (protocol rule)
         buffer = self.buffers.get(descriptor)
         if buffer is None:
-            buffer = self.buffers[descriptor] = RecordBuffer(descriptor, StreamTyper(configured.stream.json_schema))
+            buffer = self.buffers[descriptor] = RecordBuffer(
+                descriptor, StreamTyper(configured.stream.json_schema)
+            )
         if buffer.add(record):
             for batch in buffer.flush():
                 self._write(batch)

@@ -71,7 +71,11 @@ def kind_of(prop: Any) -> Kind:
     for union_key in ("oneOf", "anyOf"):
         options = prop.get(union_key)
         if isinstance(options, list):
-            real = [o for o in options if not (isinstance(o, dict) and _non_null_types(o) == [] and o.get("type") == "null")]
+            real = [
+                o
+                for o in options
+                if not (isinstance(o, dict) and _non_null_types(o) == [] and o.get("type") == "null")
+            ]
             return kind_of(real[0]) if len(real) == 1 else Kind.JSON
     types = _non_null_types(prop)
     if len(types) != 1:

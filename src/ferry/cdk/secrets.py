@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from ferry.cdk.spec import MASK
 
 
-
 class Masker:
     """Replaces known secret strings with the mask. Short values (< 4 chars) are kept, to stay readable."""
 

@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         elif kind == "destination":
             connector = registry.destination(name)
         else:
-            raise ConfigError(f"'{args[0]}' is not a connector name", hint="Use source-NAME or destination-NAME.")
+            raise ConfigError(
+                f"'{args[0]}' is not a connector name", hint="Use source-NAME or destination-NAME."
+            )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -18,7 +18,11 @@ from ferry.protocol import (
 
 DEDUP_MODES = (DestinationSyncMode.append_dedup, DestinationSyncMode.overwrite_dedup)
 VALID_COMBINATIONS = {
-    SyncMode.full_refresh: (DestinationSyncMode.overwrite, DestinationSyncMode.append, DestinationSyncMode.overwrite_dedup),
+    SyncMode.full_refresh: (
+        DestinationSyncMode.overwrite,
+        DestinationSyncMode.append,
+        DestinationSyncMode.overwrite_dedup,
+    ),
     SyncMode.incremental: (DestinationSyncMode.append, DestinationSyncMode.append_dedup),
 }
 
@@ -65,11 +69,15 @@ def configure_catalog(
     return ConfiguredCatalog(streams=configured)
 
 
-def _configure(stream: Stream, sel: StreamSelection, destination_modes: Sequence[DestinationSyncMode]) -> ConfiguredStream:
+def _configure(
+    stream: Stream, sel: StreamSelection, destination_modes: Sequence[DestinationSyncMode]
+) -> ConfiguredStream:
     cursor = _cursor(stream, sel)
     key = sel.primary_key or stream.source_defined_primary_key or None
     sync_mode = sel.sync_mode or (
-        SyncMode.incremental if SyncMode.incremental in stream.supported_sync_modes and cursor else SyncMode.full_refresh
+        SyncMode.incremental
+        if SyncMode.incremental in stream.supported_sync_modes and cursor
+        else SyncMode.full_refresh
     )
     if sync_mode not in stream.supported_sync_modes:
         supported = ", ".join(m.value for m in stream.supported_sync_modes)

@@ -63,7 +63,12 @@ class StreamConfig(_Strict):
 
     def selection(self) -> StreamSelection:
         return StreamSelection(
-            self.name, self.namespace, self.sync_mode, self.destination_sync_mode, self.cursor_field, self.primary_key
+            self.name,
+            self.namespace,
+            self.sync_mode,
+            self.destination_sync_mode,
+            self.cursor_field,
+            self.primary_key,
         )
 
 
@@ -125,7 +130,8 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
         return Pipeline.model_validate(interpolate(raw))
     except ValidationError as exc:
         raise ConfigError(
-            _describe(exc, file), hint="A pipeline has source.type/config, destination.type/config and optional streams[]."
+            _describe(exc, file),
+            hint="A pipeline has source.type/config, destination.type/config and optional streams[].",
         ) from None
 
 

@@ -47,7 +47,9 @@ class DestinationRunner(Protocol):
 
     def check(self) -> ConnectionStatus: ...
 
-    def write(self, catalog: ConfiguredCatalog, messages: Iterable[DestinationInput]) -> Iterator[Message]: ...
+    def write(
+        self, catalog: ConfiguredCatalog, messages: Iterable[DestinationInput]
+    ) -> Iterator[Message]: ...
 
 
 def _prepared_config(connector: Source | Destination, config: Mapping[str, Any]) -> dict[str, Any]:

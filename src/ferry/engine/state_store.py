@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ferry.errors import ConfigError
-from ferry.protocol import StateMessage, StateType, StreamDescriptor, StreamState, dumps, from_obj, loads, to_obj
+from ferry.protocol import (
+    StateMessage,
+    StateType,
+    StreamDescriptor,
+    StreamState,
+    dumps,
+    from_obj,
+    loads,
+    to_obj,
+)
 
 FORMAT_VERSION = 1
 
@@ -45,12 +54,16 @@ class ConnectionState:
     def source_state(self) -> list[StateMessage]:
         """The state file a source gets: the latest STREAM states, or the one GLOBAL state."""
         stream_states = [
-            StreamState(d, e.state) for d, e in sorted(self.streams.items(), key=lambda kv: str(kv[0])) if e.state is not None
+            StreamState(d, e.state)
+            for d, e in sorted(self.streams.items(), key=lambda kv: str(kv[0]))
+            if e.state is not None
         ]
         if self.state_type is StateType.GLOBAL:
             from ferry.protocol import GlobalState
 
-            return [StateMessage(type=StateType.GLOBAL, global_=GlobalState(stream_states, self.shared_state))]
+            return [
+                StateMessage(type=StateType.GLOBAL, global_=GlobalState(stream_states, self.shared_state))
+            ]
         if self.state_type is StateType.LEGACY and self.legacy is not None:
             return [StateMessage(type=StateType.LEGACY, data=self.legacy)]
         return [StateMessage(type=StateType.STREAM, stream=s) for s in stream_states]
@@ -96,7 +109,9 @@ class ConnectionState:
         )
         for item in raw.get("streams", []):
             descriptor = from_obj(StreamDescriptor, item["stream_descriptor"])
-            out.streams[descriptor] = StreamEntry(item.get("state"), int(item.get("generation", 0)), bool(item.get("truncating")))
+            out.streams[descriptor] = StreamEntry(
+                item.get("state"), int(item.get("generation", 0)), bool(item.get("truncating"))
+            )
         return out
 
 
@@ -125,7 +140,9 @@ class FileStateStore:
                 hint="Restore it from a backup, or delete it and run with --full-refresh to start over.",
             ) from None
         if not isinstance(raw, dict) or raw.get("version") != FORMAT_VERSION:
-            raise ConfigError(f"state file {self.path} has an unknown format", hint="Delete it and run with --full-refresh.")
+            raise ConfigError(
+                f"state file {self.path} has an unknown format", hint="Delete it and run with --full-refresh."
+            )
         return ConnectionState.from_json(raw)
 
     def save(self, state: ConnectionState) -> None:

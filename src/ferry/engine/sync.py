@@ -20,7 +20,6 @@ from ferry.engine.state_store import ConnectionState, StateStore
 from ferry.errors import ConnectorError, FerryError, InternalError
 from ferry.protocol import (
     ConfiguredCatalog,
-    ConfiguredStream,
     DestinationSyncMode,
     Level,
     Message,
@@ -28,7 +27,6 @@ from ferry.protocol import (
     StateType,
     StreamDescriptor,
     SyncMode,
-    TraceType,
     Type,
     completed_status,
 )
@@ -136,7 +134,9 @@ class Sync:
         try:
             self.state = self.store.load()
             source_catalog, destination_catalog = self._plan()
-            outputs = self.destination.write(destination_catalog, self._forward(source_catalog, destination_catalog))
+            outputs = self.destination.write(
+                destination_catalog, self._forward(source_catalog, destination_catalog)
+            )
             for message in outputs:
                 self._handle_output(message)
             if self.ledger.unacknowledged():
@@ -161,7 +161,9 @@ class Sync:
                 )
         if error is not None and self.source_errors and not isinstance(error, ConnectorError):
             error.context.setdefault("source_errors", list(self.source_errors))
-        return SyncResult(self.state.sync_id, error is None, time.monotonic() - started, self.ledger.streams, error)
+        return SyncResult(
+            self.state.sync_id, error is None, time.monotonic() - started, self.ledger.streams, error
+        )
 
     # -- planning ------------------------------------------------------------------------------
 
@@ -201,7 +203,9 @@ class Sync:
 
     # -- source to destination ------------------------------------------------------------------
 
-    def _forward(self, source_catalog: ConfiguredCatalog, destination_catalog: ConfiguredCatalog) -> Iterator[DestinationInput]:
+    def _forward(
+        self, source_catalog: ConfiguredCatalog, destination_catalog: ConfiguredCatalog
+    ) -> Iterator[DestinationInput]:
         typers = {s.descriptor: StreamTyper(s.stream.json_schema) for s in destination_catalog.streams}
         buffers = {d: RecordBuffer(d, t, max_rows=self.batch_rows) for d, t in typers.items()}
         items = prefetch(self.source.read(source_catalog, self.state.source_state()))
@@ -213,7 +217,9 @@ class Sync:
                 if typer is None:
                     continue
                 yield from self._counted(buffers[item.stream].flush())
-                yield from self._counted([RecordBatch(item.stream, typer.conform(item.data), item.emitted_at)])
+                yield from self._counted(
+                    [RecordBatch(item.stream, typer.conform(item.data), item.emitted_at)]
+                )
             else:
                 yield from self._source_message(item, buffers)
         for buffer in buffers.values():
@@ -222,7 +228,9 @@ class Sync:
         for stream in destination_catalog.streams:
             yield completed_status(stream.descriptor)
 
-    def _source_message(self, message: Message, buffers: dict[StreamDescriptor, RecordBuffer]) -> Iterator[DestinationInput]:
+    def _source_message(
+        self, message: Message, buffers: dict[StreamDescriptor, RecordBuffer]
+    ) -> Iterator[DestinationInput]:
         if message.type is Type.RECORD and message.record is not None:
             buffer = buffers.get(StreamDescriptor(message.record.stream, message.record.namespace))
             if buffer is not None and buffer.add(message.record):
@@ -237,9 +245,8 @@ class Sync:
                 yield from self._release()
         elif message.type is Type.LOG and message.log is not None:
             self.observer.on_log(message.log.level, mask(message.log.message))
-        elif message.type is Type.TRACE and message.trace is not None and message.trace.type is TraceType.ERROR:
-            if message.trace.error is not None:
-                self.source_errors.append(mask(message.trace.error.message))
+        elif message.type is Type.TRACE and message.trace is not None and message.trace.error is not None:
+            self.source_errors.append(mask(message.trace.error.message))
 
     def _release(self) -> Iterator[Message]:
         """Forward the held states: the destination commits everything before them."""
@@ -303,6 +310,3 @@ def _replaces(mode: DestinationSyncMode) -> bool:
 def _clean(state: StateMessage) -> StateMessage:
     """The state as the source gave it: without the counts and the id the platform added on the way."""
     return dataclasses.replace(state, source_stats=None, destination_stats=None, extra={})
-
-
-

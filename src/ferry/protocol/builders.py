@@ -29,7 +29,9 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def record_message(stream: str, data: dict[str, Any], namespace: str | None = None, emitted_at: int | None = None) -> Message:
+def record_message(
+    stream: str, data: dict[str, Any], namespace: str | None = None, emitted_at: int | None = None
+) -> Message:
     return Message(Type.RECORD, record=RecordMessage(stream, data, emitted_at or now_ms(), namespace))
 
 
@@ -58,7 +60,9 @@ def error_trace(
 
 def stream_status_message(descriptor: StreamDescriptor, status: StreamStatus) -> Message:
     status_trace = StreamStatusTrace(descriptor, status)
-    return Message(Type.TRACE, trace=TraceMessage(TraceType.STREAM_STATUS, float(now_ms()), stream_status=status_trace))
+    return Message(
+        Type.TRACE, trace=TraceMessage(TraceType.STREAM_STATUS, float(now_ms()), stream_status=status_trace)
+    )
 
 
 def completed_status(descriptor: StreamDescriptor) -> Message:
