@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from ferry import __version__
+from ferry.cli.apply_cmd import apply, export
 from ferry.cli.connectors_cmd import register as register_connector_commands
 from ferry.cli.serve_cmd import serve
 from ferry.errors import ConfigError, FerryError
@@ -30,6 +31,8 @@ connectors_app = typer.Typer(
 app.add_typer(connectors_app, name="connectors")
 register_connector_commands(connectors_app)
 app.command()(serve)
+app.command()(apply)
+app.command()(export)
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

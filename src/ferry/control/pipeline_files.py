@@ -64,7 +64,9 @@ class ServerPipeline(Pipeline):
 
     @field_validator("schedule")
     @classmethod
-    def _one_kind(cls, value: Literal["manual"] | ScheduleSpec | None) -> Literal["manual"] | ScheduleSpec | None:
+    def _one_kind(
+        cls, value: Literal["manual"] | ScheduleSpec | None
+    ) -> Literal["manual"] | ScheduleSpec | None:
         if isinstance(value, ScheduleSpec) and (value.cron is None) == (value.every is None):
             raise ValueError("give either `cron` or `every`")
         return value

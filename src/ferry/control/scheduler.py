@@ -60,9 +60,7 @@ class Scheduler:
         """One pass; `now` defaults to the clock."""
         moment = now or self.clock()
         done = Pass()
-        done.created = create_due_jobs(self.ctx, moment)
-        for job_id in done.created:
-            self._submit(job_id, done)
+        done.created = create_due_jobs(self.ctx, moment, on_created=lambda job_id: self._submit(job_id, done))
         self._supervise(moment, done)
         return done
 

@@ -112,13 +112,14 @@ def live_fragment(
     request: Request,
     viewer: ViewerDep,
     job_id: JobId,
-    attempt: Annotated[int, Query(ge=0, le=10_000)],
+    attempt: Annotated[int, Query(ge=-1, le=10_000, description="-1: the page showed no attempt yet")],
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> Response:
-    """Polled while a job runs: new log lines and fresh stats; a whole-page refresh once the job moves on."""
+    """Polled while a job runs: new log lines and fresh stats; a whole-page refresh once the job moves on
+    (it ended, or another attempt started)."""
     view = jobs.get(viewer.ctx, viewer.who, job_id)
     latest = history.latest_attempt(view)
-    if view.job.status not in ACTIVE_JOB_STATUSES or latest is None or latest.number != attempt:
+    if view.job.status not in ACTIVE_JOB_STATUSES or (latest.number if latest else -1) != attempt:
         return HTMLResponse("", headers={"HX-Refresh": "true"})
     return render.page(
         request,
@@ -126,7 +127,9 @@ def live_fragment(
         viewer,
         view=view,
         attempt=latest,
-        chunk=logs.Log(viewer.ctx, viewer.who, job_id, latest.number).since(offset),
+        chunk=logs.Log(viewer.ctx, viewer.who, job_id, latest.number).since(offset)
+        if latest
+        else logs.Chunk(),
         streams=history.attempt_streams(view, latest),
         seconds=history.seconds(view),
     )

@@ -37,7 +37,7 @@ def database_path(config: Mapping[str, Any]) -> str:
 
 
 def memory_limit(config: Mapping[str, Any]) -> str:
-    return str(config.get("memory_limit") or "256MB")
+    return str(config.get("memory_limit") or "128MB")
 
 
 def connect(path: str, limit: str | None = None) -> duckdb.DuckDBPyConnection:
@@ -55,6 +55,8 @@ def connect(path: str, limit: str | None = None) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     if path != MEMORY and limit:
         con.execute(f"SET memory_limit = '{limit}'")
+        # Hand freed buffers back to the OS promptly instead of keeping them cached in the allocator.
+        con.execute("SET allocator_flush_threshold = '32MB'")
     return con
 
 

@@ -34,7 +34,7 @@ _SPEC: dict[str, Any] = {
             "title": "Memory limit",
             "description": "DuckDB's buffer memory limit for a file database (e.g. 256MB, 2GB); beyond it "
             "DuckDB spills to disk, so a sync's memory does not grow with the table. Ignored for ':memory:'.",
-            "default": "256MB",
+            "default": "128MB",
             "pattern": "^[0-9]+(\\.[0-9]+)?\\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
         },
     },

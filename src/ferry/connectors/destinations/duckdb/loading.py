@@ -74,6 +74,8 @@ class StreamLoader:
     table_types: ColumnTypes
     rows_loaded: int = 0
     """Rows inserted into the target since the writer last reset this (a dedup merge is due when > 0)."""
+    rows_reported: int = 0
+    """Rows DuckDB reported inserted since the writer last took this count (what commit() reports)."""
     _by_source: dict[str, ColumnPlan] = field(init=False)
     _by_name: dict[str, ColumnPlan] = field(init=False)
     _shapes: dict[pa.Schema, _Shape] = field(init=False, default_factory=dict)
@@ -125,9 +127,10 @@ class StreamLoader:
         sql = self._insert_sql(table.schema)
         con.register(_VIEW, table)
         try:
-            con.execute(sql)
+            row = con.execute(sql).fetchone()
         finally:
             con.unregister(_VIEW)
+        self.rows_reported += int(row[0]) if row else 0
         self.rows_loaded += table.num_rows
         return table.num_rows
 

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 MAX_BUFFERED_BYTES = 64 << 20
 """Batches held back across all streams to make larger INSERTs; bounds the writer's memory."""
 
+MAX_UNCOMMITTED_ROWS = 250_000
+"""Rows inserted but not committed, beyond which the writer commits without waiting for a state."""
+
 
 @dataclass(slots=True)
 class _Stream:
@@ -130,8 +133,28 @@ class DuckDBWriter(Writer):
             self._buffered += stream.loader.buffered_bytes - before
             if self._buffered >= MAX_BUFFERED_BYTES:
                 self._flush_all(whole_row_groups=True)
+            if self._early_commit_is_safe() and self._uncommitted_rows() >= MAX_UNCOMMITTED_ROWS:
+                # A DuckDB transaction holds its new rows in memory until COMMIT: commit early so a
+                # sync's memory stays flat however rarely the source checkpoints. The rows are counted
+                # at the next state; a failure before it re-sends them into a staging or deduplicated
+                # table, where they cannot appear twice.
+                self._commit_rows()
 
-    def commit(self) -> None:
+    def _uncommitted_rows(self) -> int:
+        return sum(s.loader.rows_loaded for s in self._streams.values())
+
+    def _early_commit_is_safe(self) -> bool:
+        """No plain-append table has rows waiting: there, rows re-sent after a failure would be duplicates."""
+        return all(s.plan.truncate or s.plan.dedup for s in self._streams.values() if s.loader.rows_loaded)
+
+    def commit(self) -> dict[StreamDescriptor, int]:
+        self._commit_rows()
+        reported = {d: s.loader.rows_reported for d, s in self._streams.items() if s.loader.rows_reported}
+        for stream in self._streams.values():
+            stream.loader.rows_reported = 0
+        return reported
+
+    def _commit_rows(self) -> None:
         if self._con is None or not self._in_transaction:
             return
         self._flush_all()
@@ -147,7 +170,7 @@ class DuckDBWriter(Writer):
         state = self._streams.get(stream)
         if state is None or state.done or not state.plan.truncate:
             return
-        self.commit()
+        self._commit_rows()
         plan = state.plan
         with self._errors(f"swapping in the new generation of stream '{stream}'", state):
             self._begin()
