@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck layers unit bench clean
+.PHONY: help demo test browser lint typecheck layers unit bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,7 +39,10 @@ layers: $(VENV)/.dev ## check the import layering of DESIGN.md
 unit: $(VENV)/.dev ## run the test suite only
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-test: lint typecheck layers unit ## install what the tests need and run every check and test
+browser: ## install Debian's Chromium for the web UI's browser tests
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+test: browser lint typecheck layers unit ## install what the tests need and run every check and test
 
 bench: $(VENV)/.dev ## run the benchmarks (prints rows/s and peak memory; not a test)
 	$(BIN)/python benchmarks/run.py

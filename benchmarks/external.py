@@ -5,7 +5,7 @@
 (b) a source that only replays pre-generated RECORD lines (replay_source.py) -> DuckDB through Ferry
     and through PyAirbyte (Ferry should be at least 5x PyAirbyte's rate, with peak RSS < 400 MB).
 
-    python benchmarks/external.py [--count N] [--quick] [--only ferry|pyairbyte|raw]
+    python benchmarks/external.py [--count N] [--quick] [--only ferry|pyairbyte|raw] [--part a|b]
 
 Only the read is timed (for Ferry, the sync; for PyAirbyte, `read` into its cache); connector
 installs, spec and discover are not. Every case runs in a process of its own; "peak RSS" is that
@@ -242,6 +242,7 @@ def main() -> int:
     parser.add_argument(
         "--only", choices=("ferry", "pyairbyte", "raw"), action="append", help="run only these"
     )
+    parser.add_argument("--part", choices=("a", "b"), help="only (a) faker, or only (b) the replay source")
     parser.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -267,7 +268,8 @@ def main() -> int:
         ("pyairbyte", pyairbyte, ["pyairbyte", "replay"], "(b) replay -> DuckDB, PyAirbyte"),
     ]
     for kind, python, case, label in plan:
-        if kind in only and python is not None:
+        wanted = args.part is None or label.startswith(f"({args.part})")
+        if kind in only and python is not None and wanted:
             figures[" ".join(case)] = measure(python, case, count, label)
     _goals(figures)
     return 0

@@ -2,23 +2,37 @@
 
     python replay_source.py spec | check --config C | discover --config C | read --config C --catalog K
 
-Config: {"path": "records.jsonl", "catalog": "catalog.json"}: the lines to replay, and the discovered
-catalog (an Airbyte CATALOG payload) of their stream. One STATE ends the read, with the record count.
+Config: {"path": "records.jsonl", "catalog": "catalog.json", "records_per_state": 100000}: the lines
+to replay, the discovered catalog (an Airbyte CATALOG payload) of their stream, and how many records
+each STATE (with its sourceStats.recordCount) follows, as a real source checkpoints as it goes.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-import shutil
 import sys
 
 SPEC = {
     "connectionSpecification": {
         "type": "object",
         "required": ["path", "catalog"],
-        "properties": {"path": {"type": "string"}, "catalog": {"type": "string"}},
+        "properties": {
+            "path": {"type": "string"},
+            "catalog": {"type": "string"},
+            "records_per_state": {"type": "integer", "minimum": 1},
+        },
     }
 }
+
+
+def _state(stream: str, position: int, count: int) -> bytes:
+    state = {
+        "type": "STREAM",
+        "stream": {"stream_descriptor": {"name": stream}, "stream_state": {"position": position}},
+    }
+    state["sourceStats"] = {"recordCount": float(count)}
+    return json.dumps({"type": "STATE", "state": state}).encode() + b"\n"
 
 
 def main() -> int:
@@ -36,18 +50,15 @@ def main() -> int:
         with open(config["catalog"]) as handle:
             out.write(json.dumps({"type": "CATALOG", "catalog": json.load(handle)}).encode() + b"\n")
     else:
-        with open(config["path"], "rb") as records:
-            shutil.copyfileobj(records, out, 1 << 20)
-        with open(config["path"], "rb") as records:
-            count = sum(1 for _ in records)
         with open(config["catalog"]) as handle:
             stream = json.load(handle)["streams"][0]["name"]
-        state = {
-            "type": "STREAM",
-            "stream": {"stream_descriptor": {"name": stream}, "stream_state": {"done": True}},
-        }
-        state["sourceStats"] = {"recordCount": float(count)}
-        out.write(json.dumps({"type": "STATE", "state": state}).encode() + b"\n")
+        per_state = int(config.get("records_per_state", 100_000))
+        position = 0
+        with open(config["path"], "rb") as records:
+            while chunk := list(itertools.islice(records, per_state)):
+                out.writelines(chunk)
+                position += len(chunk)
+                out.write(_state(stream, position, len(chunk)))
     out.flush()
     return 0
 

@@ -121,3 +121,13 @@ def test_values_that_do_not_fit_become_null_with_a_reason(tmp_path: Path) -> Non
 def test_source_logs_reach_the_observer_with_their_levels(tmp_path: Path) -> None:
     run = run_sync(tmp_path, {"records": 2, "per_state": 5, "crash_after": 1})
     assert (Level.WARN, "[stderr] Traceback (most recent call last):") in run.observer.logs
+
+
+def test_a_long_run_of_plain_records_takes_the_block_path_and_every_row_arrives(tmp_path: Path) -> None:
+    run = run_sync(tmp_path, {"records": 30_000, "per_state": 12_000})
+    assert run.result.succeeded, run.result.error
+    (counts,) = run.result.streams.values()
+    assert (counts.emitted, counts.committed, counts.states) == (30_000, 30_000, 3)
+    database = tmp_path / "warehouse.duckdb"
+    assert query(database, "select count(distinct id), min(id), max(id) from items")[0] == (30_000, 1, 30_000)
+    assert query(database, "select count(*) from items where tags is null or updated_at is null")[0][0] == 0

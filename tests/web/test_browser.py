@@ -73,7 +73,7 @@ def test_first_sync_in_the_browser(ui_server: Server, page: Any, tmp_path: Path)
     history = page.locator("table.history tbody tr").first
     expect(history.locator(".badge")).to_have_text("succeeded", timeout=60_000)
     expect(page.locator("svg.chart")).to_be_visible()
-    screenshot(page, "07-connection-after-sync")
+    screenshot(page, "09-connection-after-sync")
 
     history.get_by_role("link").first.click()
     expect(page.locator("h1")).to_contain_text("Job")
@@ -81,11 +81,11 @@ def test_first_sync_in_the_browser(ui_server: Server, page: Any, tmp_path: Path)
     expect(page.locator('[data-stream="items"] [data-committed]')).to_have_text("3")
     expect(page.locator("#job-records")).to_have_text("8")
     expect(page.locator("#log-lines")).to_contain_text("attempt succeeded")
-    screenshot(page, "08-job")
+    screenshot(page, "10-job")
 
     page.get_by_label("Search the log").fill("generation")
     expect(page.locator("ol.log-matches mark").first).to_have_text("generation")
-    screenshot(page, "09-job-log-search")
+    screenshot(page, "11-job-log-search")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download log").click()
     assert "attempt succeeded" in Path(download.value.path()).read_text()
@@ -101,18 +101,26 @@ def test_first_sync_in_the_browser(ui_server: Server, page: Any, tmp_path: Path)
         "failed", timeout=60_000
     )
     expect(page.locator("#last-failure")).to_contain_text("The last sync failed: Configuration error")
-    screenshot(page, "10-connection-failed")
+    screenshot(page, "12-connection-failed")
     page.locator("table.history tbody tr").first.get_by_role("link").first.click()
     failure = page.locator("section.failure")
     expect(failure).to_contain_text("Failed:")
     expect(failure).to_contain_text("items.csv")
-    screenshot(page, "11-job-failed")
+    screenshot(page, "13-job-failed")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Create an API token").click()
+    expect(page.get_by_label("New API token")).to_have_value(re.compile(r"^ferry_"))
+    screenshot(page, "14-settings")
 
     page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(ui_server.url + "/connections")
+    expect(page.get_by_role("link", name="Shop CSV files → Warehouse")).to_be_visible()
+    screenshot(page, "15-connections-phone")
     page.goto(connection_url)
     expect(page.get_by_role("button", name="Sync now")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1, "the page scrolls sideways"
-    screenshot(page, "12-connection-phone")
+    screenshot(page, "16-connection-phone")
 
 
 def _sign_in(page: Any, base: str) -> None:
@@ -185,8 +193,12 @@ def _create_duckdb_destination(page: Any, warehouse: Path) -> None:
     page.get_by_label("Database file").fill(str(warehouse))
     page.get_by_role("button", name="Test connection").click()
     expect(page.locator("#check-result")).to_contain_text("Connection test passed")
+    screenshot(page, "05-destination-form")
     page.get_by_role("button", name="Create destination").click()
     expect(page.get_by_role("status")).to_contain_text("Saved")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Destinations").click()
+    expect(page.get_by_role("link", name="Warehouse")).to_be_visible()
+    screenshot(page, "06-destinations")
 
 
 def _create_connection(page: Any) -> str:
@@ -206,9 +218,9 @@ def _create_connection(page: Any) -> str:
     page.get_by_label("Sync mode of items").select_option(label="Full refresh | Overwrite")
     items_row = page.locator("tr[data-stream-row]").filter(has_text="items")
     expect(items_row.locator("[data-cursor-cell]")).to_contain_text("not used")
-    screenshot(page, "05-connection-setup")
+    screenshot(page, "07-connection-setup")
     page.get_by_role("button", name="Create connection").click()
     expect(page.get_by_role("button", name="Sync now")).to_be_visible()
-    screenshot(page, "06-connection")
+    screenshot(page, "08-connection")
     url: str = page.url
     return url

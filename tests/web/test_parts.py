@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from ferry.connectors import registry
 from ferry.engine.connectors import source_runner
+from ferry.errors import ConfigError
 from ferry.protocol import Catalog, DestinationSyncMode, Stream, SyncMode
 from ferry.web import render, stream_rows
 from ferry.web.chart import Point, sync_chart
@@ -65,6 +68,9 @@ def test_rows_show_source_defined_fields_fixed_and_parse_the_selection() -> None
             "primaryKey": [["id"]],
         },
     ]
+    shifted = {**posted, "s.0.name": ["snapshots"]}  # the form was shown for another catalog
+    with pytest.raises(ConfigError, match="streams changed"):
+        stream_rows.parse(catalog, shifted)
     only_second = stream_rows.rows(catalog, modes, [{"name": "snapshots", "syncMode": "full_refresh_append"}])
     assert [r.selected for r in only_second] == [False, True]
     assert only_second[1].mode == "full_refresh_append"

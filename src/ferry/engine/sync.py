@@ -209,19 +209,27 @@ class Sync:
         typers = {s.descriptor: StreamTyper(s.stream.json_schema) for s in destination_catalog.streams}
         buffers = {d: RecordBuffer(d, t, max_rows=self.batch_rows) for d, t in typers.items()}
         items = prefetch(self.source.read(source_catalog, self.state.source_state()))
-        for item in items:
-            if self._cancelled.is_set():
-                raise SyncCancelled("the sync was cancelled")
-            if isinstance(item, RecordBatch):
-                typer = typers.get(item.stream)
-                if typer is None:
-                    continue
-                yield from self._counted(buffers[item.stream].flush())
-                yield from self._counted(
-                    [RecordBatch(item.stream, typer.conform(item.data), item.emitted_at)]
-                )
-            else:
-                yield from self._source_message(item, buffers)
+        try:
+            for item in items:
+                if self._cancelled.is_set():
+                    raise SyncCancelled("the sync was cancelled")
+                if isinstance(item, RecordBatch):
+                    typer = typers.get(item.stream)
+                    if typer is None:
+                        continue
+                    yield from self._counted(buffers[item.stream].flush())
+                    yield from self._counted(
+                        [RecordBatch(item.stream, typer.conform(item.data), item.emitted_at)]
+                    )
+                else:
+                    yield from self._source_message(item, buffers)
+        except SyncCancelled:
+            raise
+        except Exception:
+            # The source failed: the checkpoints held back so far cover records already sent, so they
+            # still go to the destination, and the progress they stand for is kept.
+            yield from self._release()
+            raise
         for buffer in buffers.values():
             yield from self._counted(buffer.flush())
         yield from self._release()

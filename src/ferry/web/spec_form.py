@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-MISSING: Any = object()
-"""No value at all (different from None, which JSON can hold)."""
+from ferry.web.spec_schema import (
+    MISSING,
+    as_text,
+    choose_variant,
+    items_of,
+    properties_of,
+    schema_type,
+    variant_label,
+    variants_of,
+)
+
 PREFIX = "cfg"
 
 
@@ -59,41 +68,6 @@ class Field:
     @property
     def add_label(self) -> str:
         return f"Add {_singular(self.label).lower()}"
-
-
-def schema_type(schema: Mapping[str, Any]) -> str:
-    """The JSON type a form control edits: the first non-null type, or what the schema implies."""
-    declared = schema.get("type")
-    if isinstance(declared, list):
-        declared = next((t for t in declared if t != "null"), None)
-    if isinstance(declared, str):
-        return declared
-    if "properties" in schema:
-        return "object"
-    return "string" if "enum" in schema or "const" in schema else "any"
-
-
-def variants_of(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    found = schema.get("oneOf") or schema.get("anyOf") or []
-    return [v for v in found if isinstance(v, Mapping)]
-
-
-def items_of(schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The schema of an array's items ({} when it does not say)."""
-    items = schema.get("items")
-    return items if isinstance(items, Mapping) else {}
-
-
-def properties_of(schema: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """Visible properties in the spec's `order` (then as written)."""
-    props = schema.get("properties") or {}
-    items = [(k, v) for k, v in props.items() if isinstance(v, Mapping) and not v.get("airbyte_hidden")]
-    ranked = sorted(enumerate(items), key=lambda e: (_rank(e[1][1].get("order")), e[0]))
-    return [item for _, item in ranked]
-
-
-def _rank(order: Any) -> int:
-    return order if isinstance(order, int) and not isinstance(order, bool) else 1_000_000
 
 
 def build(schema: Mapping[str, Any], config: Any, errors: Mapping[str, str] | None = None) -> list[Field]:
@@ -148,7 +122,7 @@ class _Builder:
         if variants_of(schema):
             return self.one_of(base, schema, value, depth)
         if "const" in schema:
-            base.kind, base.value = "const", _text(schema["const"])
+            base.kind, base.value = "const", as_text(schema["const"])
             return base
         kind = schema_type(schema)
         if isinstance(schema.get("enum"), list) and kind != "array":
@@ -174,10 +148,10 @@ class _Builder:
         values = value if isinstance(value, list) else []
         if isinstance(items.get("enum"), list):
             base.kind = "checks"
-            base.options = [Option(_text(e), _text(e), e in values) for e in items["enum"]]
+            base.options = [Option(as_text(e), as_text(e), e in values) for e in items["enum"]]
             return base
         if schema_type(items) in ("string", "integer", "number"):
-            base.kind, base.value = "lines", "\n".join(_text(v) for v in values)
+            base.kind, base.value = "lines", "\n".join(as_text(v) for v in values)
             return base
         if schema_type(items) != "object" or not items.get("properties"):
             base.kind, base.value = "json", "" if value in (MISSING, None) else json.dumps(value, indent=2)
@@ -233,65 +207,15 @@ class _Builder:
         return base
 
 
-def choose_variant(variants: Sequence[Mapping[str, Any]], value: Any) -> int:
-    """The option a stored value belongs to: by its constant fields, else by its JSON type."""
-    if value is MISSING or value is None:
-        return 0
-    for i, variant in enumerate(variants):
-        consts = {
-            k: p["const"]
-            for k, p in (variant.get("properties") or {}).items()
-            if isinstance(p, Mapping) and "const" in p
-        }
-        if consts and isinstance(value, Mapping) and all(value.get(k) == c for k, c in consts.items()):
-            return i
-    for i, variant in enumerate(variants):
-        if _fits(variant, value) and not any(
-            "const" in p for p in (variant.get("properties") or {}).values() if isinstance(p, Mapping)
-        ):
-            return i
-    return 0
-
-
-def _fits(variant: Mapping[str, Any], value: Any) -> bool:
-    kind = schema_type(variant)
-    if isinstance(variant.get("enum"), list) and value not in variant["enum"]:
-        return False
-    checks = {
-        "object": isinstance(value, Mapping),
-        "array": isinstance(value, list),
-        "string": isinstance(value, str),
-        "boolean": isinstance(value, bool),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-    }
-    return checks.get(kind, True)
-
-
-def variant_label(variant: Mapping[str, Any], index: int) -> str:
-    if variant.get("title"):
-        return str(variant["title"])
-    consts = [
-        _text(p["const"])
-        for p in (variant.get("properties") or {}).values()
-        if isinstance(p, Mapping) and "const" in p
-    ]
-    if consts:
-        return ", ".join(consts)
-    kind = schema_type(variant)
-    described = {"string": "a value", "object": "detailed settings"}.get(kind, kind)
-    return f"Option {index + 1}: {described}"
-
-
 def _select(base: Field, choices: list[Any], value: Any, required: bool) -> Field:
     base.kind = "select"
-    selected = _text(value) if value not in (MISSING, None) else ""
+    selected = as_text(value) if value not in (MISSING, None) else ""
     base.options = (
         []
         if required and selected
         else [Option("", "— choose —" if required else "— not set —", not selected)]
     )
-    base.options += [Option(_text(c), _text(c), _text(c) == selected) for c in choices]
+    base.options += [Option(as_text(c), as_text(c), as_text(c) == selected) for c in choices]
     return base
 
 
@@ -303,10 +227,10 @@ def _scalar(base: Field, schema: Mapping[str, Any], kind: str, value: Any) -> Fi
     if kind == "any":
         base.kind, base.value = "json", json.dumps(value, indent=2) if present else ""
         return base
-    base.value = _text(value) if present else ""
+    base.value = as_text(value) if present else ""
     examples = schema.get("examples")
     if isinstance(examples, list) and examples:
-        base.placeholder = _text(examples[0])
+        base.placeholder = as_text(examples[0])
     if kind in ("integer", "number"):
         base.kind = kind
         base.minimum, base.maximum = _bound(schema, "minimum"), _bound(schema, "maximum")
@@ -320,15 +244,7 @@ def _scalar(base: Field, schema: Mapping[str, Any], kind: str, value: Any) -> Fi
 def _bound(schema: Mapping[str, Any], key: str) -> str | None:
     # Exclusive bounds are left to the server's check: a browser's min would wrongly allow the bound.
     value = schema.get(key)
-    return _text(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Mapping | list):
-        return json.dumps(value)
-    return str(value)
+    return as_text(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _join(path: str, key: str) -> str:

@@ -11,7 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ferry.web.spec_form import MISSING, PREFIX, items_of, properties_of, schema_type, variants_of
+from ferry.web.spec_form import PREFIX
+from ferry.web.spec_schema import MISSING, as_text, items_of, properties_of, schema_type, variants_of
 
 Fields = Mapping[str, list[str]]
 
@@ -84,7 +85,7 @@ def _indices(fields: Fields, name: str) -> list[int]:
 def _enum(choices: list[Any], text: str | None) -> Any:
     if not text:
         return MISSING
-    return next((c for c in choices if _as_text(c) == text), text)
+    return next((c for c in choices if as_text(c) == text), text)
 
 
 def _scalar(kind: str, text: str | None) -> Any:
@@ -127,9 +128,3 @@ def _first(fields: Fields, name: str) -> str | None:
 
 def _int(text: str | None) -> int | None:
     return int(text) if text is not None and text.isdigit() else None
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ferry.control.services import streams
+from ferry.errors import ConfigError
 from ferry.protocol import Catalog, DestinationSyncMode, Stream, SyncMode
 
 Fields = Mapping[str, list[str]]
@@ -124,12 +125,22 @@ def _scalar_fields(stream: Stream) -> list[str]:
 
 
 def parse(catalog: Catalog, fields: Fields) -> list[dict[str, Any]]:
-    """The stream configurations of the selected rows, in the streams service's shape."""
+    """The stream configurations of the selected rows, in the streams service's shape.
+
+    Rows name their stream (a hidden field), so a catalog that changed since the form was shown
+    cannot shift a row's settings onto another stream.
+    """
     out = []
     for index, stream in enumerate(catalog.streams):
         prefix = f"s.{index}"
         if "on" not in fields.get(f"{prefix}.selected", []):
             continue
+        if _first(fields, f"{prefix}.name") not in (None, stream.name):
+            raise ConfigError(
+                "the source's streams changed since this form was shown",
+                hint="Reload the page and choose the streams again.",
+                field="configurations.streams",
+            )
         mode = _first(fields, f"{prefix}.mode") or streams.DEFAULT_MODE
         config: dict[str, Any] = {"name": stream.name, "namespace": stream.namespace, "syncMode": mode}
         sync, dest = streams.SYNC_MODES.get(mode, streams.SYNC_MODES[streams.DEFAULT_MODE])
