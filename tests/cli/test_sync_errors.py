@@ -51,7 +51,7 @@ def _shop(change: Callable[[Pipeline], None]) -> Callable[[Path], Pipeline]:
 
 CASES: dict[str, tuple[Callable[[Path], Pipeline], list[str]]] = {
     "missing key": (_shop(lambda p: p.pop("destination")), ["missing required key 'destination'"]),
-    "unknown key": (_shop(lambda p: p.update(schedule="hourly")), ["unknown key 'schedule'"]),
+    "unknown key": (_shop(lambda p: p.update(schedul="hourly")), ["unknown key 'schedul'"]),
     "unknown stream key": (
         _shop(lambda p: p["streams"][0].update(cursor="x")),
         ["unknown key 'streams.0.cursor'"],

@@ -58,7 +58,7 @@ streams:
     ("text", "message"),
     [
         ("destination: {type: duckdb}\n", "missing required key 'source'"),
-        ("source: {type: x}\ndestination: {type: duckdb}\nschedule: hourly\n", "unknown key 'schedule'"),
+        ("source: {type: x}\ndestination: {type: duckdb}\nschedul: hourly\n", "unknown key 'schedul'"),
         ("source: {type: x, confg: {}}\ndestination: {type: duckdb}\n", "unknown key 'source.confg'"),
         (
             "source: {type: x}\ndestination: {type: duckdb}\nstreams: [{name: a, sync_mode: sometimes}]\n",

@@ -56,7 +56,10 @@ def make_sync(
     destination: dict[str, Any] | None = None,
     limits: Limits | None = None,
     selections: list[StreamSelection] | None = None,
+    commit_rows: int = 0,
 ) -> tuple[Sync, FileStateStore, Recorder]:
+    """A sync from the fake source (or `source_ref`) to DuckDB (or `destination_ref`). It commits at
+    every checkpoint unless `commit_rows` says otherwise, so tests can name the state saved."""
     options = ConnectorOptions(limits=limits or Limits(grace=1.0))
     source_runner = resolve(source_ref or fake("source"), "source", options).source(source)
     destination_config = destination or {"path": str(tmp_path / "warehouse.duckdb")}
@@ -64,7 +67,8 @@ def make_sync(
     catalog = configure_catalog(source_runner.discover(), selections, destination_runner.supported_sync_modes)
     store = FileStateStore(tmp_path / "state.json")
     observer = Recorder()
-    return Sync(source_runner, destination_runner, catalog, store, observer=observer), store, observer
+    sync = Sync(source_runner, destination_runner, catalog, store, observer=observer, commit_rows=commit_rows)
+    return sync, store, observer
 
 
 def run_sync(tmp_path: Path, source: dict[str, Any], **options: Any) -> Run:

@@ -23,7 +23,7 @@ def pipeline(tmp_path: Path, **source: object) -> Path:
 
 
 def test_a_crashing_source_exits_1_with_one_error_line(ferry_cli: Ferry, tmp_path: Path) -> None:
-    run = ferry_cli("sync", pipeline(tmp_path, crash_after=7))
+    run = ferry_cli("sync", pipeline(tmp_path, crash_after=7), "--commit-every", "0")
     assert run.code == 1
     (line,) = [text for text in run.stderr.splitlines() if text.startswith("error:")]
     assert "exited with code 3" in line

@@ -131,3 +131,10 @@ def test_a_long_run_of_plain_records_takes_the_block_path_and_every_row_arrives(
     database = tmp_path / "warehouse.duckdb"
     assert query(database, "select count(distinct id), min(id), max(id) from items")[0] == (30_000, 1, 30_000)
     assert query(database, "select count(*) from items where tags is null or updated_at is null")[0][0] == 0
+
+
+def test_checkpoints_held_back_between_commits_are_kept_when_the_source_fails(tmp_path: Path) -> None:
+    # Committing every 1,000 rows holds the checkpoints at 5 and 10 back; the crash still saves them.
+    run = run_sync(tmp_path, {"records": 20, "per_state": 5, "crash_after": 12}, commit_rows=1_000)
+    assert isinstance(run.result.error, ConnectorError)
+    assert run.saved() == {"position": 10}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -123,3 +124,29 @@ def mask_config(schema: Mapping[str, Any], config: Mapping[str, Any]) -> dict[st
 
     out: dict[str, Any] = walk(config, ())
     return out
+
+
+def typed_like_spec(value: Any, schema: Any) -> Any:
+    """`value` with text turned into the integer, number or boolean the spec asks for.
+
+    ${VAR} interpolation in pipeline files always yields text, so `count: ${N}` would otherwise fail
+    a spec that wants an integer. Fields the spec types as strings are never touched.
+    """
+    schema = schema if isinstance(schema, Mapping) else {}
+    if isinstance(value, Mapping):
+        properties = schema.get("properties") or {}
+        return {k: typed_like_spec(v, properties.get(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed_like_spec(v, schema.get("items")) for v in value]
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if not isinstance(value, str) or "string" in kinds:
+        return value
+    text = value.strip()
+    if "integer" in kinds and re.fullmatch(r"[-+]?\d+", text):
+        return int(text)
+    if "number" in kinds and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
+        return float(text) if any(c in text for c in ".eE") else int(text)
+    if "boolean" in kinds and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return value

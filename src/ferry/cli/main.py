@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -152,29 +151,10 @@ def _typed_config(resolved: Any, config: dict[str, Any]) -> dict[str, Any]:
 
     Interpolation always yields text, so `count: ${N}` would otherwise fail a spec wanting an integer.
     """
-    typed: dict[str, Any] = _typed(config, resolved.spec().connection_specification)
+    from ferry.cdk.spec import typed_like_spec
+
+    typed: dict[str, Any] = typed_like_spec(config, resolved.spec().connection_specification)
     return typed
-
-
-def _typed(value: Any, schema: Any) -> Any:
-    schema = schema if isinstance(schema, dict) else {}
-    if isinstance(value, dict):
-        properties = schema.get("properties") or {}
-        return {k: _typed(v, properties.get(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_typed(v, schema.get("items")) for v in value]
-    kinds = schema.get("type")
-    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
-    if not isinstance(value, str) or "string" in kinds:
-        return value
-    text = value.strip()
-    if "integer" in kinds and re.fullmatch(r"[-+]?\d+", text):
-        return int(text)
-    if "number" in kinds and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
-        return float(text) if any(c in text for c in ".eE") else int(text)
-    if "boolean" in kinds and text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    return value
 
 
 def _connector(name: str) -> Any:

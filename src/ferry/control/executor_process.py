@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -61,7 +60,7 @@ class ProcessExecutor:
         self.settings = settings or ExecutionSettings.from_env()
         self.command = list(command or (sys.executable, "-m", "ferry.control.worker"))
         self.extra_env = dict(env or {})
-        self._queue: deque[int] = deque()
+        self._queue: dict[int, None] = {}  # an ordered set: submitting is repeated every pass
         self._running: dict[int, _Worker] = {}
         self._lock = threading.Condition()
         self._closed = False
@@ -75,14 +74,13 @@ class ProcessExecutor:
         with self._lock:
             if self._closed or job_id in self._running or job_id in self._queue:
                 return
-            self._queue.append(job_id)
+            self._queue[job_id] = None
             self._lock.notify()
 
     def cancel(self, job_id: int) -> None:
         """Drops a queued job, or terminates the worker of a running one with all it started."""
         with self._lock:
-            if job_id in self._queue:
-                self._queue.remove(job_id)
+            self._queue.pop(job_id, None)
             worker = self._running.get(job_id)
         if worker is not None:
             self._terminate(worker)
@@ -130,7 +128,9 @@ class ProcessExecutor:
     def _take(self) -> list[int]:
         ready: list[int] = []
         while self._queue and len(self._running) + len(ready) < self.settings.slots and not self._closed:
-            ready.append(self._queue.popleft())
+            first = next(iter(self._queue))
+            del self._queue[first]
+            ready.append(first)
         return ready
 
     def _spawn(self, job_id: int) -> None:

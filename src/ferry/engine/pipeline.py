@@ -35,6 +35,7 @@ class _Strict(BaseModel):
 
 class ConnectorRef(_Strict):
     type: str = Field(min_length=1)
+    name: str | None = None  # used by `ferry apply`; a sync ignores it
     config: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -76,6 +77,10 @@ class Pipeline(_Strict):
     source: ConnectorRef
     destination: ConnectorRef
     streams: list[StreamConfig] | None = None
+    # Keys for `ferry apply` / `ferry export`; `ferry sync` runs the pipeline once and ignores them.
+    name: str | None = None
+    workspace: str | None = None
+    schedule: Any = None
 
     def selections(self) -> list[StreamSelection] | None:
         return None if self.streams is None else [s.selection() for s in self.streams]

@@ -5,19 +5,20 @@ due time read>`): of two schedulers that read the same due time, only one moves 
 creates the job. The store's unique (connection_id, scheduled_for) constraint backs this up. A run
 that comes due while the connection still has an active job is skipped (the store's one-active-job
 index refuses it), as Airbyte does; runs missed while no scheduler ran collapse into one. Connections
-are handled in small batches, one write transaction each, and each batch's jobs are handed on as
-soon as it commits.
+are taken in small batches, one write transaction each, and each batch's jobs are handed on as soon
+as it commits. On Postgres a batch locks its rows with SKIP LOCKED, so two schedulers split the due
+connections between them instead of queueing behind each other's locks.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,10 +29,9 @@ from ferry.control.store.models import Connection, Job
 from ferry.errors import FerryError
 
 log = logging.getLogger("ferry.control.scheduler")
-BATCH = 500
 CHUNK = 50
 """Connections per write transaction: few commits, yet short locks and early hand-over."""
-MAX_ROUNDS = 40
+MAX_ROUNDS = 400
 """Batches per call: 20,000 connections due at once is far more than one pass should take on."""
 
 
@@ -41,15 +41,16 @@ def create_due_jobs(
     """Creates a sync job for every active connection due at `now`; returns the new job ids, each
     also given to `on_created` once its transaction has committed."""
     created: list[int] = []
+    # A read first: most passes find nothing due, and need not take SQLite's write lock to say so.
+    if not connections.due(ctx, now, limit=1):
+        return created
     for _ in range(MAX_ROUNDS):
-        due = connections.due(ctx, now, BATCH)
-        for start in range(0, len(due), CHUNK):
-            fired = _fire(ctx, due[start : start + CHUNK], now)
-            created.extend(fired)
-            if on_created is not None:
-                for job_id in fired:
-                    on_created(job_id)
-        if len(due) < BATCH:
+        taken, fired = _fire(ctx, now)
+        created.extend(fired)
+        if on_created is not None:
+            for job_id in fired:
+                on_created(job_id)
+        if taken < CHUNK:
             break
     return created
 
@@ -70,10 +71,24 @@ def _cron(expression: str, time_zone: str | None) -> Cron:
     return parse_cron(expression, time_zone)
 
 
-def _fire(ctx: Control, due: Sequence[Connection], now: datetime) -> list[int]:
-    """One transaction: move each connection's next run on and, where that worked, create its job."""
+def _fire(ctx: Control, now: datetime) -> tuple[int, list[int]]:
+    """One transaction: take a batch of due connections, move each one's next run on and, where that
+    worked, create its job. Returns how many connections it took, and the new job ids."""
     created: list[Job] = []
     with ctx.store.write() as session:
+        due = list(
+            session.scalars(
+                select(Connection)
+                .where(
+                    Connection.deleted_at.is_(None),
+                    Connection.status == "active",
+                    Connection.next_run_at <= now,
+                )
+                .order_by(Connection.next_run_at, Connection.id)
+                .limit(CHUNK)
+                .with_for_update(skip_locked=True)
+            )
+        )
         for row in due:
             assert row.next_run_at is not None
             if _move_on(session, row, now):
@@ -94,7 +109,7 @@ def _fire(ctx: Control, due: Sequence[Connection], now: datetime) -> list[int]:
                     )
                     continue
                 created.append(job)
-    return [job.id for job in created]
+    return len(due), [job.id for job in created]
 
 
 def _move_on(session: Session, row: Connection, now: datetime) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from ferry.cdk.spec import MASK
+from ferry.cdk.spec import MASK, typed_like_spec
 from ferry.control import pipeline_files as files
 from ferry.control.errors import UnprocessableError
 from ferry.control.pipeline_files import NamedConnectorRef, ScheduleSpec, ServerPipeline
@@ -86,7 +86,7 @@ def _actor(
 ) -> tuple[ActorView, Change]:
     name = ref.name or default_name
     definition = _definition(ctx, kind, workspace_id, ref.type)
-    config = _typed(ref.config, definitions.spec_of(definition))
+    config = typed_like_spec(ref.config, definitions.spec_of(definition))
     model = _MODELS[kind]
     with ctx.store.read() as session:
         row = session.scalars(
@@ -222,30 +222,6 @@ def _same_schedule(row: Connection, schedule: Schedule) -> bool:
     if schedule.type == "basic":
         return (schedule.units, schedule.time_unit) == (row.basic_units, row.basic_time_unit)
     return True
-
-
-def _typed(value: Any, schema: Any) -> Any:
-    """${VAR} interpolation yields text: turn it into the number or boolean the spec asks for."""
-    schema = schema if isinstance(schema, Mapping) else {}
-    if isinstance(value, Mapping):
-        properties = schema.get("properties") or {}
-        return {k: _typed(v, properties.get(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_typed(v, schema.get("items")) for v in value]
-    kinds = schema.get("type")
-    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
-    if not isinstance(value, str) or "string" in kinds:
-        return value
-    text = value.strip()
-    for kind, convert in (("integer", int), ("number", float)):
-        if kind in kinds:
-            try:
-                return convert(text)
-            except ValueError:
-                pass
-    if "boolean" in kinds and text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    return value
 
 
 # -- export ------------------------------------------------------------------------------------

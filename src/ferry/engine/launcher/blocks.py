@@ -57,9 +57,11 @@ class BlockParser:
         """(batch, newest emitted_at) from `rows` newline-separated lines, or None when Arrow cannot
         take them as they are."""
         try:
+            # One thread: the read runs beside the destination's own threads, and Arrow's pool
+            # threads each keep a malloc arena (measured: ~80 MB more peak RSS, no faster on 2 cores).
             table = pajson.read_json(
                 io.BytesIO(lines),
-                read_options=pajson.ReadOptions(block_size=_BLOCK_BYTES),
+                read_options=pajson.ReadOptions(block_size=_BLOCK_BYTES, use_threads=False),
                 parse_options=self._options,
             )
             record: Any = table.column("record").combine_chunks()  # a StructArray

@@ -28,7 +28,7 @@ _TICK = 0.1
 _STDERR_TAIL = 20
 _STDERR_PENDING = 10_000
 _PIPE_BUFFER = 1 << 20
-_CHUNK = 4 << 20
+_CHUNK = 1 << 20
 
 
 class ConnectorProcess:
