@@ -44,8 +44,8 @@ browser: ## install Debian's Chromium for the web UI's browser tests
 
 test: browser lint typecheck layers unit ## install what the tests need and run every check and test
 
-bench: $(VENV)/.dev ## run the benchmarks (prints rows/s and peak memory; not a test)
-	$(BIN)/python benchmarks/run.py
+bench: $(VENV)/.dev ## run the benchmarks (prints rows/s and peak memory; not a test); BENCH_ARGS=--external adds Airbyte connectors
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean: ## remove the virtualenv and build output
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -140,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes: checks that the benchmark runs, measures nothing"
     )
+    parser.add_argument(
+        "--external",
+        action="store_true",
+        help="also run benchmarks/external.py (Airbyte connectors vs PyAirbyte; installs both, ~25 min)",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     print(
@@ -163,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     for failure in failures:
         print(f"error: {failure}", file=sys.stderr)
+    if args.external and not args.quick:
+        print("\nExternal connectors (benchmarks/external.py)", flush=True)
+        external = subprocess.run([sys.executable, str(Path(__file__).with_name("external.py"))], check=False)
+        failures += ["external benchmark failed"] if external.returncode else []
     return 1 if failures else 0
 
 
