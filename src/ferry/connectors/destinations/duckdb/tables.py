@@ -132,6 +132,16 @@ def drop_other_generations(
     return int(row[0]) if row else 0
 
 
+def holds_generation(con: duckdb.DuckDBPyConnection, ref: TableRef, generation_id: int | None) -> bool:
+    """True when `ref` exists and already has rows of `generation_id` (a swap that already happened)."""
+    if generation_id is None or existing_columns(con, ref) is None:
+        return False
+    row = con.execute(
+        f"SELECT count(*) FROM {ref.sql} WHERE {quote(GENERATION_ID)} = ?", [generation_id]
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def drop(con: duckdb.DuckDBPyConnection, ref: TableRef) -> None:
     con.execute(f"DROP TABLE IF EXISTS {ref.sql}")
 

@@ -105,6 +105,15 @@ class DuckDBWriter(Writer):
         """The table the stream's committed rows go to (its staging table when it truncates), ready,
         with its column types."""
         staging = final.sibling(plan.staging)
+        if plan.truncate and tables.holds_generation(self.con, final, plan.generation_id):
+            # The swap of this generation already happened (the engine crashed before recording it):
+            # the resumed attempt continues in the final table; a fresh staging table would replace
+            # the whole generation with only its tail. Older generations go at complete().
+            tables.drop(self.con, staging)
+            log.info(
+                "stream %s resumes generation %s in its final table", plan.descriptor, plan.generation_id
+            )
+            return final, tables.ensure_table(self.con, final, tables.wanted_types(plan.columns))
         if not plan.truncate:
             # A generation staged by an overwrite that never completed can no longer be swapped in.
             tables.drop(self.con, staging)
@@ -178,7 +187,10 @@ class DuckDBWriter(Writer):
                 tables.move_tombstones(
                     self.con, state.target, state.tombstones, state.columns, plan.deleted_at
                 )
-            tables.swap_in(self.con, state.target, state.final)
+            if state.target == state.final:
+                tables.drop_other_generations(self.con, state.final, plan.generation_id)
+            else:
+                tables.swap_in(self.con, state.target, state.final)
             self._commit_transaction()
         state.done = True
         log.info("stream %s: generation %s is now table %s", stream, plan.generation_id, state.final.sql)
