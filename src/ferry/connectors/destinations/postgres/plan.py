@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ferry.cdk.identifiers import check_unique, column_identifiers, normalize
+from ferry.cdk.planning import dedup_cursor, dedup_key, is_dedup, is_truncating
 from ferry.cdk.schema import Kind, columns_of
 from ferry.connectors.destinations.postgres.columns import SQL_TYPES
-from ferry.errors import ConfigError
-from ferry.protocol import ConfiguredStream, DestinationSyncMode, StreamDescriptor
+from ferry.protocol import ConfiguredStream, StreamDescriptor
 
 MAX_IDENTIFIER_BYTES = 63
 """PostgreSQL's NAMEDATALEN - 1: longer names would be cut by the server, silently and per byte."""
@@ -23,9 +23,6 @@ CDC_DELETED_AT = "_ab_cdc_deleted_at"
 STAGING_SUFFIX = "_ferry_staging"
 TOMBSTONES_SUFFIX = "_ferry_deletes"
 KEY_INDEX_SUFFIX = "_ferry_key"
-
-_DEDUP = (DestinationSyncMode.append_dedup, DestinationSyncMode.overwrite_dedup)
-_OVERWRITE = (DestinationSyncMode.overwrite, DestinationSyncMode.overwrite_dedup)
 
 
 def derived(table: str, suffix: str) -> str:
@@ -76,14 +73,6 @@ class StreamPlan:
         return derived(table, KEY_INDEX_SUFFIX)
 
 
-def is_truncating(stream: ConfiguredStream) -> bool:
-    """Overwrite modes, and a truncate refresh (minimum generation == generation > 0) of any mode."""
-    if stream.destination_sync_mode in _OVERWRITE:
-        return True
-    gen, minimum = stream.generation_id, stream.minimum_generation_id
-    return gen is not None and minimum is not None and gen > 0 and minimum == gen
-
-
 def build_plans(
     streams: Iterable[ConfiguredStream], default_schema: str
 ) -> dict[StreamDescriptor, StreamPlan]:
@@ -97,7 +86,7 @@ def _plan(index: int, stream: ConfiguredStream, default_schema: str) -> StreamPl
     columns = columns_of(stream.stream.json_schema)
     names = column_identifiers([c.name for c in columns], max_bytes=MAX_IDENTIFIER_BYTES, stream=label)
     planned = tuple(ColumnPlan(c.name, names[c.name], c.kind) for c in columns)
-    dedup = stream.destination_sync_mode in _DEDUP
+    dedup = is_dedup(stream)
     return StreamPlan(
         descriptor=stream.descriptor,
         index=index,
@@ -106,39 +95,12 @@ def _plan(index: int, stream: ConfiguredStream, default_schema: str) -> StreamPl
         columns=planned,
         truncate=is_truncating(stream),
         dedup=dedup,
-        key=_key(stream, names) if dedup else (),
-        cursor=_cursor(stream, names) if dedup else None,
+        key=dedup_key(stream, names) if dedup else (),
+        cursor=dedup_cursor(stream, names) if dedup else None,
         deleted_at=names.get(CDC_DELETED_AT),
         generation_id=stream.generation_id,
         sync_id=stream.sync_id,
     )
-
-
-def _top_level(path: list[str], names: dict[str, str], role: str, stream: ConfiguredStream) -> str:
-    label = str(stream.descriptor)
-    if len(path) != 1:
-        raise ConfigError(
-            f"the {role} {'.'.join(path)} of stream '{label}' is a nested field",
-            hint=f"Deduplication needs top-level fields as {role}; choose a top-level field.",
-            stream=label,
-        )
-    if path[0] not in names:
-        raise ConfigError(
-            f"the {role} '{path[0]}' of stream '{label}' is not a property of the stream's schema",
-            hint=f"Pick a {role} among the stream's fields: {', '.join(names) or '(none)'}.",
-            stream=label,
-            field=path[0],
-        )
-    return names[path[0]]
-
-
-def _key(stream: ConfiguredStream, names: dict[str, str]) -> tuple[str, ...]:
-    return tuple(_top_level(path, names, "primary key", stream) for path in stream.key or [])
-
-
-def _cursor(stream: ConfiguredStream, names: dict[str, str]) -> str | None:
-    cursor = stream.cursor
-    return _top_level(cursor, names, "cursor", stream) if cursor else None
 
 
 def _check_relations(plans: list[StreamPlan]) -> None:
