@@ -62,6 +62,9 @@ def _pipelines(tmp_path: Path) -> Path:
         },
         "destination": {"type": "duckdb", "config": {"path": str(tmp_path / "orders.duckdb")}},
         "streams": [{"name": "items", "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}],
+        "namespace_definition": "custom_format",
+        "namespace_format": "raw_${SOURCE_NAMESPACE}",
+        "prefix": "shop_",
     }
     # A file exactly as `ferry sync` reads it: no server keys at all.
     users = {
@@ -103,7 +106,14 @@ def test_apply_creates_the_objects_and_a_second_apply_changes_nothing(tmp_path: 
             users = session.scalars(select(Connection).where(Connection.name == "users")).one()
         assert (orders.schedule_type, orders.basic_units, orders.basic_time_unit) == ("basic", 6, "hours")
         assert orders.streams[0]["syncMode"] == "full_refresh_overwrite"
+        assert (orders.namespace_definition, orders.namespace_format, orders.prefix) == (
+            "custom_format",
+            "raw_${SOURCE_NAMESPACE}",
+            "shop_",
+        )
         assert users.schedule_type == "manual"
+        # A file without naming keys keeps the source's names, as `ferry sync` does with it.
+        assert (users.namespace_definition, users.prefix) == ("source", "")
         assert users.streams[0]["syncMode"] == "incremental_deduped_history"
         assert users.streams[0]["primaryKey"] == [["id"]]
         shop = actors.get(ctx, SYSTEM, "source", orders.source_id)
@@ -144,6 +154,12 @@ def test_export_writes_placeholders_and_its_files_apply_back_unchanged(tmp_path:
         "name": "shop",
         "config": {"api_key": "${ORDERS_SOURCE_API_KEY}", "rows": 5},
     }
+    assert (orders["namespace_definition"], orders["namespace_format"], orders["prefix"]) == (
+        "custom_format",
+        "raw_${SOURCE_NAMESPACE}",
+        "shop_",
+    )
+    assert "prefix" not in yaml.safe_load(files["users.yaml"])
     # Explicit, with what the source defines (its primary key), so the file says all the server does.
     assert orders["streams"] == [
         {

@@ -96,6 +96,8 @@ def _lifecycle(server: Server, api: httpx.Client, client: httpx.Client, tmp_path
         time.sleep(0.1)
     assert info["job"]["status"] == "succeeded"
     assert info["job"]["aggregatedStats"]["recordsCommitted"] == 7
+    stats = info["job"]["aggregatedStats"]
+    assert 0 < stats["bytesCommitted"] == stats["bytesEmitted"]
     assert info["attempts"][0]["attempt"]["status"] == "succeeded"
     listed = ok(
         client.post("/jobs/list", json={"configTypes": ["sync"], "configId": connection["connectionId"]})

@@ -228,6 +228,57 @@ def test_a_clear_job_empties_the_tables_and_the_state(
     assert ok(state)["stateType"] == "not_set"
 
 
+def test_prefix_and_custom_namespace_name_the_tables_and_bytes_are_counted(
+    server: Server, api: httpx.Client, tmp_path: Path
+) -> None:
+    setup = make_setup(api, tmp_path, count=30)
+    connection = ok(
+        api.post(
+            "/connections",
+            json={
+                "sourceId": setup.source_id,
+                "destinationId": setup.destination_id,
+                "namespaceDefinition": "custom_format",
+                "namespaceFormat": "lake${SOURCE_NAMESPACE}",
+                "prefix": "shop_",
+                "configurations": {
+                    "streams": [
+                        {"name": "users", "syncMode": "incremental_deduped_history"},
+                        {"name": "purchases", "syncMode": "full_refresh_overwrite"},
+                    ]
+                },
+            },
+        )
+    )
+    job = ok(api.post("/jobs", json={"connectionId": connection["connectionId"], "jobType": "sync"}))
+    done = wait_job(api, job["jobId"])
+    assert done["status"] == "succeeded", done
+    with duckdb.connect(str(setup.warehouse), read_only=True) as db:
+        found = db.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY table_name"
+        ).fetchall()
+        assert found == [("lake", "shop_purchases"), ("lake", "shop_users")]
+        assert db.execute("SELECT count(*) FROM lake.shop_users").fetchone() == (30,)
+    assert done["rowsSynced"] == 60
+    assert done["bytesSynced"] > 0
+    # The config API's job view: bytes per stream, all committed once the sync succeeded.
+    info = ok(httpx.post(f"{server.url}/api/v1/jobs/get", json={"id": job["jobId"]}, headers=api.headers))
+    totals = info["job"]["aggregatedStats"]
+    assert 0 < totals["bytesCommitted"] == totals["bytesEmitted"] == done["bytesSynced"]
+    per_stream = {s["streamName"]: s["stats"] for s in info["job"]["streamAggregatedStats"]}
+    assert set(per_stream) == {"users", "purchases"}  # stats name the source's streams
+    assert all(0 < s["bytesCommitted"] == s["bytesEmitted"] for s in per_stream.values())
+    # The saved state is keyed by the source's stream (the full refresh's position is dropped at its end).
+    state = ok(
+        httpx.post(
+            f"{server.url}/api/v1/state/get",
+            json={"connectionId": connection["connectionId"]},
+            headers=api.headers,
+        )
+    )
+    assert [s["streamDescriptor"] for s in state["streamState"]] == [{"name": "users"}]
+
+
 def test_the_v1_root_serves_the_same_api(server: Server, api: httpx.Client) -> None:
     workspace = ok(api.post("/workspaces", json={"name": "root alias"}))
     same = httpx.get(f"{server.url}/v1/workspaces/{workspace['workspaceId']}", headers=api.headers)

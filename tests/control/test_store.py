@@ -4,29 +4,36 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ferry.control.errors import ConflictError, FencedError
-from ferry.control.services import attempts, jobs
+from ferry.control.secrets import SecretBox, load_key
+from ferry.control.services import attempts, connections, definitions, jobs
 from ferry.control.services.context import SYSTEM, Control
+from ferry.control.services.paging import Page
 from ferry.control.settings import Settings
-from ferry.control.store.migrate import current_revision, head_revision
+from ferry.control.store import Store
+from ferry.control.store.migrate import alembic_config, current_revision, head_revision
 from ferry.control.store.models import Base, Job, Workspace
 from ferry.control.store.state import DbStateStore
 from ferry.engine.state_store import ConnectionState
 from tests.control.helpers import make_connection
+from tests.control.jobs_helpers import fresh_database
 
 
 def test_migrations_reach_head_and_match_the_models(ctx: Control) -> None:
     engine = ctx.store.engine
-    assert current_revision(engine) == head_revision(engine) == "0001"
+    assert current_revision(engine) == head_revision(engine) == "0002"
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
@@ -35,7 +42,88 @@ def test_migrations_reach_head_and_match_the_models(ctx: Control) -> None:
 def test_migrating_again_changes_nothing(ctx: Control) -> None:
     ctx.store.migrate()
     ctx.store.migrate()
-    assert current_revision(ctx.store.engine) == "0001"
+    assert current_revision(ctx.store.engine) == "0002"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_v0001_database_upgrades_with_its_rows_and_then_matches_the_models(
+    backend: str, tmp_path: Path
+) -> None:
+    with fresh_database(backend, tmp_path / "home") as url:
+        store = Store(url)
+        try:
+            command.upgrade(alembic_config(store.engine), "0001")
+            with store.write() as session:
+                definitions.sync_builtins(session)
+            settings = Settings(home=tmp_path / "home", database_url=url, secret_key="upgrade-test")
+            old = Control(store, SecretBox(load_key(settings.secret_key, settings.key_file)), settings)
+            connection = make_connection(old, tmp_path)
+            job = jobs.create(old, SYSTEM, connection.id, "sync").job
+
+            store.migrate()
+            assert current_revision(store.engine) == "0002"
+            with store.engine.connect() as db:
+                assert compare_metadata(MigrationContext.configure(db), Base.metadata) == []
+                indexes = {i["name"]: i["column_names"] for i in inspect(db).get_indexes("connections")}
+            assert indexes["ix_connections_workspace_created"] == ["workspace_id", "created_at", "id"]
+            assert "ix_connections_workspace_id" not in indexes
+            assert connections.get(old, SYSTEM, connection.id).name == connection.name
+            assert jobs.get(old, SYSTEM, job.id).job.status == "pending"
+
+            command.downgrade(alembic_config(store.engine), "0001")  # and back: the downgrade works too
+            assert current_revision(store.engine) == "0001"
+            store.migrate()
+            assert current_revision(store.engine) == "0002"
+        finally:
+            store.dispose()
+
+
+def test_the_connection_list_reads_one_page_in_index_order(ctx: Control, tmp_path: Path) -> None:
+    """One SELECT per page (no query per row), walking the workspace's index rather than sorting."""
+    connection = make_connection(ctx, tmp_path)
+    statements = _selects(
+        ctx, lambda: connections.list_(ctx, SYSTEM, [connection.workspace_id], False, Page())
+    )
+    assert len(statements) == 1
+    if ctx.store.is_sqlite:
+        with ctx.store.read() as session:
+            cursor = session.connection().connection.driver_connection.cursor()
+            cursor.execute("EXPLAIN QUERY PLAN " + statements[0][0], statements[0][1])
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "ix_connections_workspace_created" in plan
+        assert "TEMP B-TREE" not in plan
+
+
+def test_the_job_list_loads_a_page_in_a_fixed_number_of_queries(ctx: Control, tmp_path: Path) -> None:
+    connection = make_connection(ctx, tmp_path)
+    for _ in range(3):
+        view = jobs.create(ctx, SYSTEM, connection.id, "sync")
+        jobs.cancel(ctx, SYSTEM, view.job.id)
+
+    def listed(limit: int) -> None:
+        views = jobs.list_(ctx, SYSTEM, jobs.JobFilter(connection_id=connection.id), Page(limit))
+        assert len(views) == limit
+
+    assert len(_selects(ctx, lambda: listed(1))) == len(_selects(ctx, lambda: listed(3)))
+
+
+def _selects(ctx: Control, call: Callable[[], object]) -> list[tuple[str, Any]]:
+    """The SELECT statements (with their parameters) that `call` sends to the store."""
+    seen: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    engines = {ctx.store.engine, ctx.store._read_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        call()
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
+    return seen
 
 
 def test_sqlite_uses_wal_and_a_busy_timeout(tmp_path: Path) -> None:

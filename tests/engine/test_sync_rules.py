@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ferry.engine import InProcessDestination, InProcessSource, MemoryStateStore, Sync, configure_catalog
@@ -140,17 +141,43 @@ def test_full_refresh_overwrite_gets_a_new_generation_each_sync_and_resumes_an_u
     ]
     script: list[Any] = [rows(0, 5), "checkpoint", RuntimeError("boom"), rows(5, 10), "checkpoint"]
     store, dest = MemoryStateStore(), MemoryDestination()
+    started = int(time.time())
     assert not run(ScriptedSource({"users": script}), dest, store, selections=selections).succeeded
     first = dest.catalogs[-1].streams[0]
-    assert (first.generation_id, first.minimum_generation_id, first.sync_id) == (1, 1, 1)
+    generation = first.generation_id
+    assert generation is not None and generation >= started
+    assert (first.minimum_generation_id, first.sync_id) == (generation, 1)
     script[2] = rows(0, 0)
     assert run(ScriptedSource({"users": script}), dest, store, selections=selections).succeeded
     resumed = dest.catalogs[-1].streams[0]
-    assert (resumed.generation_id, resumed.minimum_generation_id, resumed.sync_id) == (1, 1, 2)
+    assert (resumed.generation_id, resumed.minimum_generation_id, resumed.sync_id) == (
+        generation,
+        generation,
+        2,
+    )
     assert dest.completed == ["users"]
     assert saved_position(store) is None  # a finished full refresh starts over next time
     assert run(ScriptedSource({"users": script}), dest, store, selections=selections).succeeded
-    assert dest.catalogs[-1].streams[0].generation_id == 2
+    assert dest.catalogs[-1].streams[0].generation_id == generation + 1
+
+
+def test_a_lost_state_store_never_reuses_a_generation_id() -> None:
+    """Generation ids identify a table's generations; starting over with an empty state store (a deleted
+    state file, another pipeline into the same table) must not hand out an id already used, or an
+    overwrite would resume the old generation's table instead of replacing it."""
+    selections = [
+        StreamSelection(
+            "users", sync_mode=SyncMode.full_refresh, destination_sync_mode=DestinationSyncMode.overwrite
+        )
+    ]
+    script: list[Any] = [rows(0, 5), "checkpoint"]
+    dest = MemoryDestination()
+    assert run(ScriptedSource({"users": script}), dest, MemoryStateStore(), selections=selections).succeeded
+    before = dest.catalogs[-1].streams[0].generation_id
+    time.sleep(1.05)
+    assert run(ScriptedSource({"users": script}), dest, MemoryStateStore(), selections=selections).succeeded
+    after = dest.catalogs[-1].streams[0].generation_id
+    assert before is not None and after is not None and after > before
 
 
 def test_full_refresh_flag_reloads_incremental_streams_as_a_replacing_generation() -> None:
@@ -163,7 +190,8 @@ def test_full_refresh_flag_reloads_incremental_streams_as_a_replacing_generation
     assert run(ScriptedSource({"users": script}), dest, store, full_refresh=True).succeeded
     refreshed = dest.catalogs[-1].streams[0]
     assert refreshed.destination_sync_mode is DestinationSyncMode.overwrite_dedup
-    assert refreshed.generation_id == refreshed.minimum_generation_id == 1
+    assert refreshed.generation_id == refreshed.minimum_generation_id
+    assert (refreshed.generation_id or 0) > (incremental.generation_id or 0)
     assert len(dest.tables["users"].committed) == 10  # read again from the start
     assert saved_position(store) == 2  # the incremental position is kept after the refresh
 

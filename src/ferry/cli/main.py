@@ -89,7 +89,13 @@ def sync(
     _stop_on_sigterm()
     if quiet or not err.is_terminal:
         result = Sync(
-            source, destination, catalog, store, full_refresh=full_refresh, commit_rows=commit_every
+            source,
+            destination,
+            catalog,
+            store,
+            full_refresh=full_refresh,
+            commit_rows=commit_every,
+            mapping=spec.mapping(),
         ).run()
     else:
         with LiveProgress(catalog, err) as progress:
@@ -101,6 +107,7 @@ def sync(
                 full_refresh=full_refresh,
                 observer=progress,
                 commit_rows=commit_every,
+                mapping=spec.mapping(),
             ).run()
     out.print(summary(result, catalog))
     out.print(state_note(result, str(state_file)), soft_wrap=True)

@@ -4,6 +4,12 @@ Every state the engine forwards gets an `id` and the engine's count of records i
 stream for STREAM state, everything for GLOBAL and LEGACY). When the destination echoes it, the ids
 must come back in order and the counts must match; otherwise the sync fails, it never reports
 success with rows missing.
+
+Bytes are counted beside records, for the stats users see (not checked): a batch's size in Arrow
+(`RecordBatch.nbytes` of the typed batch the destination gets), the same measure for built-in and
+external connectors, and cheap (it reads buffer sizes, not values). A stream's committed bytes are
+the emitted bytes of the records a destination commit covered, so they equal the emitted bytes once
+every record is committed.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ class _Pending:
     id: int
     engine_count: int
     per_stream: Counter[StreamDescriptor]
+    bytes_per_stream: Counter[StreamDescriptor]
 
 
 @dataclass(slots=True)
@@ -30,6 +37,8 @@ class StreamCounts:
     emitted: int = 0
     committed: int = 0
     states: int = 0
+    bytes_emitted: int = 0
+    bytes_committed: int = 0
 
 
 @dataclass(slots=True)
@@ -41,6 +50,7 @@ class Ledger:
     _next_id: int = 1
     _since_source: Counter[StreamDescriptor] = field(default_factory=Counter)
     _since_forward: Counter[StreamDescriptor] = field(default_factory=Counter)
+    _bytes_since_forward: Counter[StreamDescriptor] = field(default_factory=Counter)
     _pending: dict[StreamDescriptor, deque[_Pending]] = field(default_factory=dict)
     streams: dict[StreamDescriptor, StreamCounts] = field(default_factory=dict)
 
@@ -50,10 +60,13 @@ class Ledger:
             counts = self.streams[stream] = StreamCounts()
         return counts
 
-    def records(self, stream: StreamDescriptor, n: int) -> None:
+    def records(self, stream: StreamDescriptor, n: int, nbytes: int = 0) -> None:
         self._since_source[stream] += n
         self._since_forward[stream] += n
-        self._counts(stream).emitted += n
+        self._bytes_since_forward[stream] += nbytes
+        counts = self._counts(stream)
+        counts.emitted += n
+        counts.bytes_emitted += nbytes
 
     def observe(self, state: StateMessage) -> None:
         """A source state arrived: the records Ferry received since the previous one must match its count."""
@@ -73,7 +86,7 @@ class Ledger:
         scope = _scope(state)
         per_stream = _take(self._since_forward, scope)
         engine_count = sum(per_stream.values())
-        pending = _Pending(self._next_id, engine_count, per_stream)
+        pending = _Pending(self._next_id, engine_count, per_stream, _take(self._bytes_since_forward, scope))
         state.extra[ID_KEY] = pending.id
         self._next_id += 1
         self._pending.setdefault(scope, deque()).append(pending)
@@ -104,6 +117,7 @@ class Ledger:
         for stream, n in pending.per_stream.items():
             counts = self._counts(stream)
             counts.committed += n
+            counts.bytes_committed += pending.bytes_per_stream[stream]
             counts.states += 1
 
     def unacknowledged(self) -> int:

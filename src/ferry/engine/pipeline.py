@@ -9,6 +9,8 @@ streams:
     destination_sync_mode: append_dedup
     cursor_field: [updated_at]
     primary_key: [[id]]
+prefix: shop_                      # optional: tables are named shop_purchases, ...
+namespace_definition: source       # or destination, or custom_format with namespace_format
 ```
 """
 
@@ -20,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ferry.engine.catalog import StreamSelection
+from ferry.engine.mapping import NamespaceDefinition, StreamMapping
 from ferry.errors import ConfigError
 from ferry.protocol import DestinationSyncMode, SyncMode
 
@@ -77,21 +80,41 @@ class Pipeline(_Strict):
     source: ConnectorRef
     destination: ConnectorRef
     streams: list[StreamConfig] | None = None
+    # Where streams land in the destination (Airbyte's connection settings); the default keeps the
+    # source's namespaces and names.
+    namespace_definition: NamespaceDefinition = NamespaceDefinition.source
+    namespace_format: str | None = Field(default=None, max_length=256)
+    prefix: str = Field(default="", max_length=256)
     # Keys for `ferry apply` / `ferry export`; `ferry sync` runs the pipeline once and ignores them.
     name: str | None = None
     workspace: str | None = None
     schedule: Any = None
 
+    @model_validator(mode="after")
+    def _format_given(self) -> Pipeline:
+        if self.namespace_definition is NamespaceDefinition.custom_format and not self.namespace_format:
+            raise ValueError("namespace_definition custom_format needs a namespace_format")
+        return self
+
     def selections(self) -> list[StreamSelection] | None:
         return None if self.streams is None else [s.selection() for s in self.streams]
 
+    def mapping(self) -> StreamMapping:
+        return StreamMapping(self.namespace_definition, self.namespace_format, self.prefix)
+
 
 def interpolate(value: Any, where: str = "") -> Any:
-    """Replace ${VAR} and ${VAR:-default} in every string; a variable that is not set is an error."""
+    """Replace ${VAR} and ${VAR:-default} in every string; a variable that is not set is an error.
+
+    `${SOURCE_NAMESPACE}` in `namespace_format` is the format's own placeholder, filled per stream at
+    sync time, and stays as it is.
+    """
     if isinstance(value, str):
 
         def sub(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
+            if where == "namespace_format" and name == "SOURCE_NAMESPACE":
+                return match.group(0)
             if name in os.environ:
                 return os.environ[name]
             if default is not None:

@@ -14,6 +14,7 @@ from ferry.cdk import DestinationInput, RecordBatch, RecordBuffer, StreamTyper
 from ferry.cdk.secrets import mask
 from ferry.engine import faults
 from ferry.engine.ledger import Ledger, StreamCounts
+from ferry.engine.mapping import StreamMapping, no_renames
 from ferry.engine.prefetch import prefetch
 from ferry.engine.runners import DestinationRunner, SourceRunner
 from ferry.engine.state_store import ConnectionState, StateStore
@@ -77,8 +78,23 @@ class SyncResult:
         return sum(c.committed for c in self.streams.values())
 
 
+def next_generation(previous: int) -> int:
+    """The generation after `previous`: larger than it, and at least the current Unix time in seconds.
+
+    A destination tells a resumed generation from a new one by its id alone, so ids must not repeat
+    for one table. A counter alone would: a lost or deleted state file, or a second pipeline writing
+    the same table, starts again at 1, and an overwrite would then add to the rows of the earlier
+    generation 1 instead of replacing them. Time-based ids stay increasing across such restarts.
+    """
+    return max(previous + 1, int(time.time()))
+
+
 class Sync:
-    """One run of a configured catalog from a source to a destination."""
+    """One run of a configured catalog from a source to a destination.
+
+    `mapping` names the streams in the destination (namespace and prefix); counts, progress and the
+    saved state stay keyed by the source's streams whatever it is.
+    """
 
     def __init__(
         self,
@@ -92,6 +108,7 @@ class Sync:
         batch_rows: int = 10_000,
         commit_rows: int = 100_000,
         commit_seconds: float = 60.0,
+        mapping: StreamMapping | None = None,
     ) -> None:
         self.source = source
         self.destination = destination
@@ -102,6 +119,8 @@ class Sync:
         self.batch_rows = batch_rows
         self.commit_rows = commit_rows
         self.commit_seconds = commit_seconds
+        self.mapping = mapping or StreamMapping()
+        self._renames = no_renames()
         self.ledger = Ledger()
         # States held back until enough rows or time have passed: a destination commit per source
         # checkpoint would cost more than the checkpoints save. Only the newest per scope is kept.
@@ -132,10 +151,11 @@ class Sync:
         started = time.monotonic()
         error: FerryError | None = None
         try:
+            self._renames = self.mapping.bind(s.descriptor for s in self.catalog.streams)
             self.state = self.store.load()
             source_catalog, destination_catalog = self._plan()
             outputs = self.destination.write(
-                destination_catalog, self._forward(source_catalog, destination_catalog)
+                destination_catalog, self._renames.outgoing(self._forward(source_catalog))
             )
             for message in outputs:
                 self._handle_output(message)
@@ -168,7 +188,10 @@ class Sync:
     # -- planning ------------------------------------------------------------------------------
 
     def _plan(self) -> tuple[ConfiguredCatalog, ConfiguredCatalog]:
-        """Give every stream its sync id and generation; save that before any data moves."""
+        """Give every stream its sync id and generation; save that before any data moves.
+
+        The destination's catalog has the streams' destination names; the source's keeps its own.
+        """
         state = self.state
         state.sync_id += 1
         if self.full_refresh:
@@ -181,11 +204,11 @@ class Sync:
             if stream.sync_mode is SyncMode.full_refresh:
                 # A full refresh left unfinished resumes its generation when the stream can resume.
                 if not (stream.stream.is_resumable and entry.state is not None):
-                    entry.generation += 1
+                    entry.generation = next_generation(entry.generation)
                     entry.state = None
                 entry.truncating = _replaces(stream.destination_sync_mode)
             elif self.full_refresh:
-                entry.generation += 1
+                entry.generation = next_generation(entry.generation)
                 entry.truncating = True
             mode = stream.destination_sync_mode
             if entry.truncating and stream.sync_mode is SyncMode.incremental:
@@ -197,16 +220,17 @@ class Sync:
                 minimum_generation_id=entry.generation if _replaces(mode) else 0,
             )
             source_streams.append(planned)
-            destination_streams.append(dataclasses.replace(planned, destination_sync_mode=mode))
+            destination_streams.append(
+                self._renames.configured(dataclasses.replace(planned, destination_sync_mode=mode))
+            )
         self.store.save(state)
         return ConfiguredCatalog(source_streams), ConfiguredCatalog(destination_streams)
 
     # -- source to destination ------------------------------------------------------------------
 
-    def _forward(
-        self, source_catalog: ConfiguredCatalog, destination_catalog: ConfiguredCatalog
-    ) -> Iterator[DestinationInput]:
-        typers = {s.descriptor: StreamTyper(s.stream.json_schema) for s in destination_catalog.streams}
+    def _forward(self, source_catalog: ConfiguredCatalog) -> Iterator[DestinationInput]:
+        """Typed, counted batches and the states that follow them, named as the source names them."""
+        typers = {s.descriptor: StreamTyper(s.stream.json_schema) for s in source_catalog.streams}
         buffers = {d: RecordBuffer(d, t, max_rows=self.batch_rows) for d, t in typers.items()}
         items = prefetch(self.source.read(source_catalog, self.state.source_state()))
         try:
@@ -233,7 +257,7 @@ class Sync:
         for buffer in buffers.values():
             yield from self._counted(buffer.flush())
         yield from self._release()
-        for stream in destination_catalog.streams:
+        for stream in source_catalog.streams:
             yield completed_status(stream.descriptor)
 
     def _source_message(
@@ -269,7 +293,7 @@ class Sync:
     def _counted(self, batches: Iterator[RecordBatch] | list[RecordBatch]) -> Iterator[RecordBatch]:
         for batch in batches:
             self._rows_since_commit += batch.num_rows
-            self.ledger.records(batch.stream, batch.num_rows)
+            self.ledger.records(batch.stream, batch.num_rows, batch.data.nbytes)
             self.observer.on_records(batch.stream, batch.num_rows)
             faults.point("batch")
             yield batch
@@ -278,9 +302,10 @@ class Sync:
 
     def _handle_output(self, message: Message) -> None:
         if message.type is Type.STATE and message.state is not None:
-            self.ledger.acknowledge(message.state)
+            state = self._renames.incoming(message.state)
+            self.ledger.acknowledge(state)
             faults.point("commit")
-            self.state.apply(_clean(message.state))
+            self.state.apply(_clean(state))
             self.store.save(self.state)
             faults.point("saved")
             self.observer.on_checkpoint(self.ledger.streams)

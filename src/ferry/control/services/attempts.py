@@ -96,7 +96,9 @@ def record_stats(
                     stream_name=stream.name,
                     stream_namespace=stream.namespace or "",
                     records_emitted=c.emitted,
+                    bytes_emitted=c.bytes_emitted,
                     records_committed=c.committed,
+                    bytes_committed=c.bytes_committed,
                     duration_ms=int(seconds * 1000),
                 )
             )

@@ -19,10 +19,12 @@ from ferry.control.services.context import Control, Principal
 from ferry.control.services.paging import Page, fetch
 from ferry.control.store.models import ACTIVE_JOB_STATUSES, Connection, ConnectionState, Job
 from ferry.control.store.types import utc_now
-from ferry.protocol import DestinationSyncMode
+from ferry.engine.mapping import NamespaceDefinition, StreamMapping
+from ferry.errors import ConfigError
+from ferry.protocol import DestinationSyncMode, StreamDescriptor
 
 STATUSES = ("active", "inactive", "deprecated")
-NAMESPACE_DEFINITIONS = ("source", "destination", "custom_format")
+NAMESPACE_DEFINITIONS = tuple(d.value for d in NamespaceDefinition)
 NON_BREAKING = ("ignore", "disable_connection", "propagate_columns", "propagate_fully")
 
 
@@ -61,11 +63,15 @@ def create(
         source_id=source_id,
         destination_id=destination_id,
         name=settings.name or f"{source.row.name} → {destination.row.name}",
+        # Set now, not at insert, because the naming check below reads them (Airbyte's defaults).
+        namespace_definition=NamespaceDefinition.destination.value,
+        prefix="",
     )
     row.streams = streams.normalise(
         catalogs.catalog_of(ctx, source), settings.streams, destination_modes(destination)
     )
     _apply(row, settings, streams_checked=True)
+    _check_naming(row)
     with ctx.store.write() as session:
         session.add(row)
         session.flush()
@@ -121,6 +127,22 @@ def _apply(row: Connection, settings: Settings, *, streams_checked: bool = False
     if settings.schedule is not None:
         _set_schedule(row, settings.schedule)
     row.updated_at = utc_now()
+
+
+def stream_mapping(row: Connection) -> StreamMapping:
+    """The connection's namespace definition, namespace format and prefix, as a sync applies them."""
+    return StreamMapping(
+        NamespaceDefinition(row.namespace_definition), row.namespace_format, row.prefix or ""
+    )
+
+
+def _check_naming(row: Connection) -> None:
+    """Two selected streams must not land in one destination stream (e.g. same-named tables of two
+    schemas with namespace definition `destination`); a sync would refuse to run."""
+    try:
+        stream_mapping(row).bind(StreamDescriptor(s["name"], s.get("namespace")) for s in row.streams)
+    except ConfigError as exc:
+        raise InvalidInputError(exc.message, hint=exc.hint, field="namespaceDefinition") from None
 
 
 def _set_schedule(row: Connection, schedule: Schedule) -> None:
@@ -186,6 +208,7 @@ def update(ctx: Control, who: Principal, connection_id: str, settings: Settings)
         _apply(row, settings)
         if checked is not None:
             row.streams = checked
+        _check_naming(row)
     return row
 
 

@@ -111,17 +111,30 @@ def get(ctx: Control, who: Principal, job_id: int) -> JobView:
 
 
 def _view(session: Session, job: Job) -> JobView:
-    attempts = list(session.scalars(select(Attempt).where(Attempt.job_id == job.id).order_by(Attempt.number)))
-    stats = list(
-        session.scalars(select(StreamStats).where(StreamStats.attempt_id.in_([a.id for a in attempts])))
-    )
-    totals = Totals(
+    return _views(session, [job])[0]
+
+
+def _views(session: Session, rows: Sequence[Job]) -> list[JobView]:
+    """The jobs with their attempts and stats, in two queries whatever the number of jobs."""
+    attempts: dict[int, list[Attempt]] = {job.id: [] for job in rows}
+    statement = select(Attempt).where(Attempt.job_id.in_(list(attempts))).order_by(Attempt.number)
+    for attempt in session.scalars(statement):
+        attempts[attempt.job_id].append(attempt)
+    job_of = {a.id: a.job_id for found in attempts.values() for a in found}
+    stats: dict[int, list[StreamStats]] = {job.id: [] for job in rows}
+    if job_of:
+        for stat in session.scalars(select(StreamStats).where(StreamStats.attempt_id.in_(list(job_of)))):
+            stats[job_of[stat.attempt_id]].append(stat)
+    return [JobView(job, attempts[job.id], _totals(stats[job.id]), stats[job.id]) for job in rows]
+
+
+def _totals(stats: Sequence[StreamStats]) -> Totals:
+    return Totals(
         sum(s.records_emitted for s in stats),
         sum(s.bytes_emitted for s in stats),
         sum(s.records_committed for s in stats),
         sum(s.bytes_committed for s in stats),
     )
-    return JobView(job, attempts, totals, stats)
 
 
 def list_(ctx: Control, who: Principal, filters: JobFilter, page: Page) -> list[JobView]:
@@ -148,7 +161,7 @@ def list_(ctx: Control, who: Principal, filters: JobFilter, page: Page) -> list[
             statement = statement.where(column <= high)
     statement = statement.order_by(*_order(filters.order_by))
     with ctx.store.read() as session:
-        return [_view(session, job) for job in fetch(session, statement, page)]
+        return _views(session, fetch(session, statement, page))
 
 
 def _order(order_by: str) -> tuple[Any, Any]:

@@ -28,6 +28,7 @@ from ferry.control.services.connections import Settings as ConnectionSettings
 from ferry.control.services.context import SYSTEM, Control
 from ferry.control.store.models import Actor, Connection, Definition, Destination, Source, Workspace
 from ferry.engine.catalog import configure_catalog
+from ferry.engine.mapping import NamespaceDefinition
 from ferry.errors import ConfigError
 from ferry.protocol import ConfiguredStream, to_obj
 
@@ -168,8 +169,9 @@ def _connection(
             )
             .order_by(Connection.created_at)
         ).first()
+    naming = _naming(pipeline)
     if row is None:
-        settings = ConnectionSettings(name=name, streams=configs, schedule=schedule)
+        settings = ConnectionSettings(name=name, streams=configs, schedule=schedule, **naming)
         connections.create(ctx, SYSTEM, source.row.id, destination.row.id, settings)
         return Change("connection", name, "created")
     if (row.source_id, row.destination_id) != (source.row.id, destination.row.id):
@@ -181,13 +183,36 @@ def _connection(
         )
     new_streams = streams.normalise(catalog, configs, modes) != row.streams
     new_schedule = not _same_schedule(row, schedule)
-    if not new_streams and not new_schedule:
+    new_naming = not _same_naming(row, pipeline)
+    if not new_streams and not new_schedule and not new_naming:
         return Change("connection", name, "unchanged")
     settings = ConnectionSettings(
-        streams=configs if new_streams else None, schedule=schedule if new_schedule else None
+        streams=configs if new_streams else None,
+        schedule=schedule if new_schedule else None,
+        **(naming if new_naming else {}),
     )
     connections.update(ctx, SYSTEM, row.id, settings)
     return Change("connection", name, "updated")
+
+
+def _naming(pipeline: ServerPipeline) -> dict[str, Any]:
+    """The file's namespace definition and prefix as connection settings (a file's default is to keep
+    the source's names, so the same file lands its streams in the same place on a server as with
+    `ferry sync`)."""
+    return {
+        "namespace_definition": pipeline.namespace_definition.value,
+        "namespace_format": pipeline.namespace_format,
+        "prefix": pipeline.prefix,
+    }
+
+
+def _same_naming(row: Connection, pipeline: ServerPipeline) -> bool:
+    custom = pipeline.namespace_definition is NamespaceDefinition.custom_format
+    return (
+        row.namespace_definition == pipeline.namespace_definition.value
+        and row.prefix == pipeline.prefix
+        and (not custom or row.namespace_format == pipeline.namespace_format)
+    )
 
 
 def _stream_config(stream: ConfiguredStream) -> dict[str, Any]:
@@ -269,7 +294,7 @@ def _documents(ctx: Control, workspace: str | None) -> list[tuple[dict[str, Any]
 
 
 def _document(connection: Connection, workspace: str, parts: dict[str, Any]) -> dict[str, Any]:
-    return {
+    document = {
         "name": connection.name,
         "workspace": workspace,
         "schedule": _schedule_document(connection),
@@ -277,6 +302,14 @@ def _document(connection: Connection, workspace: str, parts: dict[str, Any]) -> 
         "destination": parts["destination"],
         "streams": [_stream_document(s) for s in connection.streams],
     }
+    # Written only when they differ from a file's defaults, which keep the source's names.
+    if connection.namespace_definition != NamespaceDefinition.source.value:
+        document["namespace_definition"] = connection.namespace_definition
+    if connection.namespace_definition == NamespaceDefinition.custom_format.value:
+        document["namespace_format"] = connection.namespace_format
+    if connection.prefix:
+        document["prefix"] = connection.prefix
+    return document
 
 
 def _connector_document(

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ferry.cdk.secrets import Masker, mask, register_secrets
-from ferry.control.services import actors, catalogs, streams
+from ferry.control.services import actors, catalogs, connections, streams
 from ferry.control.services.attempts import Ticket, finish, is_current, record_stats, start
-from ferry.control.services.connections import destination_modes
 from ferry.control.services.context import SYSTEM, Control
 from ferry.control.services.retries import NO_RETRIES, RetryPolicy
 from ferry.control.store.models import Connection, Job
 from ferry.control.store.state import DbStateStore
 from ferry.engine import Sync, SyncCancelled
 from ferry.engine.ledger import StreamCounts
+from ferry.engine.mapping import StreamMapping
 from ferry.engine.runners import DestinationRunner, SourceRunner
 from ferry.errors import FerryError, InternalError
 from ferry.protocol import (
@@ -55,6 +55,7 @@ class Plan:
     catalog: ConfiguredCatalog
     full_refresh: bool
     secrets: set[str]
+    mapping: StreamMapping
 
 
 def run_job(
@@ -111,6 +112,7 @@ def _run(
             DbStateStore(ctx.store, ticket.connection_id, ticket.fence),
             full_refresh=plan.full_refresh,
             observer=observer,
+            mapping=plan.mapping,
             **options,
         ).run()
     except FerryError as exc:
@@ -186,17 +188,17 @@ def load_plan(ctx: Control, ticket: Ticket) -> Plan:
         source = actors.load(session, SYSTEM, "source", connection.source_id)
         destination = actors.load(session, SYSTEM, "destination", connection.destination_id)
     catalog = streams.configured_catalog(
-        catalogs.catalog_of(ctx, source), connection.streams, destination_modes(destination)
+        catalogs.catalog_of(ctx, source), connection.streams, connections.destination_modes(destination)
     )
     secrets = ctx.box.secrets(source.row.configuration) | ctx.box.secrets(destination.row.configuration)
     dest_runner = destination_runner(destination.definition.reference, actors.plain_config(ctx, destination))
+    mapping = connections.stream_mapping(connection)
     if ticket.job_type == "clear":
         chosen = {tuple(s) if isinstance(s, list) else s for s in job.streams or []}
-        return Plan(
-            _Empty(source.definition.reference), dest_runner, _clearing(catalog, chosen), True, secrets
-        )
+        empty = _Empty(source.definition.reference)
+        return Plan(empty, dest_runner, _clearing(catalog, chosen), True, secrets, mapping)
     src_runner = source_runner(source.definition.reference, actors.plain_config(ctx, source))
-    return Plan(src_runner, dest_runner, catalog, False, secrets)
+    return Plan(src_runner, dest_runner, catalog, False, secrets, mapping)
 
 
 def _clearing(catalog: ConfiguredCatalog, chosen: set[Any]) -> ConfiguredCatalog:
