@@ -78,6 +78,11 @@ class SyncResult:
         return sum(c.committed for c in self.streams.values())
 
 
+def _batch_bytes(item: object) -> int:
+    """What a source item holds in memory while it waits in the prefetch buffer (messages: nothing)."""
+    return item.data.nbytes if isinstance(item, RecordBatch) else 0
+
+
 def next_generation(previous: int) -> int:
     """The generation after `previous`: larger than it, and at least the current Unix time in seconds.
 
@@ -232,7 +237,7 @@ class Sync:
         """Typed, counted batches and the states that follow them, named as the source names them."""
         typers = {s.descriptor: StreamTyper(s.stream.json_schema) for s in source_catalog.streams}
         buffers = {d: RecordBuffer(d, t, max_rows=self.batch_rows) for d, t in typers.items()}
-        items = prefetch(self.source.read(source_catalog, self.state.source_state()))
+        items = prefetch(self.source.read(source_catalog, self.state.source_state()), weigh=_batch_bytes)
         try:
             for item in items:
                 if self._cancelled.is_set():
