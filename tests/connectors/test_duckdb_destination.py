@@ -964,6 +964,76 @@ def test_integers_beyond_double_precision_widen_to_text(tmp_path: Path) -> None:
     assert query(path, "SELECT v FROM big ORDER BY v") == [("0.5",), (str(2**62 + 1),)]
 
 
+def test_uuid_format_columns_are_native_uuids(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    s = configured(
+        "things", _props(id={"type": "integer"}, ref={"type": ["null", "string"], "format": "uuid"})
+    )
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    out = run(
+        path,
+        catalog(s),
+        [batch(s, [{"id": 1, "ref": first}, {"id": 2, "ref": None}, {"id": 3, "ref": second}]), state(s)],
+    )
+    assert counts(out) == [3]
+    assert column_types(path, "things")["ref"] == "UUID"
+    assert query(path, "SELECT id, ref FROM things ORDER BY id") == [
+        (1, uuid.UUID(first)),
+        (2, None),
+        (3, uuid.UUID(second)),
+    ]
+    metas = [json.loads(m)["changes"] for (m,) in query(path, "SELECT _airbyte_meta FROM things ORDER BY id")]
+    assert metas == [[], [], []]
+
+
+def test_a_value_that_is_not_a_uuid_becomes_null_with_a_reason_and_the_batch_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    schema = _props(id={"type": "integer"}, ref={"type": ["null", "string"], "format": "uuid"})
+    s = configured("things", schema)
+    good = str(uuid.uuid4())
+    # The batch also carries a change from the source, which must be kept beside the new one.
+    typed = StreamTyper(schema).from_rows(
+        [{"id": 1, "ref": good}, {"id": 2, "ref": "not-a-uuid"}, {"id": 3, "ref": "x"}]
+    )
+    prior = pa.array(
+        [None, None, [{"field": "id", "change": "TRUNCATED", "reason": "SOURCE_FIELD_SIZE_LIMITATION"}]],
+        CHANGES_TYPE,
+    )
+    data = typed.append_column(pa.field(CHANGES_COLUMN, CHANGES_TYPE), prior)
+    out = run(path, catalog(s), [RecordBatch(s.descriptor, data, T0), state(s)])
+    assert counts(out) == [3]
+    rows = query(path, "SELECT id, ref, _airbyte_meta FROM things ORDER BY id")
+    assert [(i, r) for i, r, _ in rows] == [(1, uuid.UUID(good)), (2, None), (3, None)]
+    nulled = {"field": "ref", "change": "NULLED", "reason": "DESTINATION_SERIALIZATION_ERROR"}
+    assert [json.loads(m)["changes"] for _, _, m in rows] == [
+        [],
+        [nulled],
+        [{"field": "id", "change": "TRUNCATED", "reason": "SOURCE_FIELD_SIZE_LIMITATION"}, nulled],
+    ]
+
+
+def test_an_existing_text_column_is_not_narrowed_to_uuid(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    text = configured("things", _props(id={"type": "integer"}, ref={"type": "string"}))
+    run(path, catalog(text), [batch(text, [{"id": 1, "ref": "plain text"}]), state(text)])
+    declared = configured("things", _props(id={"type": "integer"}, ref={"type": "string", "format": "uuid"}))
+    later = str(uuid.uuid4())
+    run(path, catalog(declared), [batch(declared, [{"id": 2, "ref": later}]), state(declared)])
+    assert column_types(path, "things")["ref"] == "VARCHAR"
+    assert query(path, "SELECT id, ref FROM things ORDER BY id") == [(1, "plain text"), (2, later)]
+
+
+def test_a_uuid_column_widens_to_text_when_the_format_goes_away(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    declared = configured("things", _props(id={"type": "integer"}, ref={"type": "string", "format": "uuid"}))
+    first = str(uuid.uuid4())
+    run(path, catalog(declared), [batch(declared, [{"id": 1, "ref": first}]), state(declared)])
+    text = configured("things", _props(id={"type": "integer"}, ref={"type": "string"}))
+    run(path, catalog(text), [batch(text, [{"id": 2, "ref": "free text"}]), state(text)])
+    assert column_types(path, "things")["ref"] == "VARCHAR"
+    assert query(path, "SELECT id, ref FROM things ORDER BY id") == [(1, first), (2, "free text")]
+
+
 def test_timestamps_widened_to_text_are_written_in_utc(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     tz = {"type": "string", "format": "date-time", "airbyte_type": "timestamp_with_timezone"}

@@ -87,7 +87,7 @@ EXPECTED: dict[str, tuple[str, dict[int, Any]]] = {
     "tstz": ("TIMESTAMP WITH TIME ZONE", {1: dt.datetime(2024, 1, 1, 8, 0, tzinfo=UTC)}),
     "iv": ("VARCHAR", {1: "P1Y2M3DT4H5M6.5S", 3: "P-1DT-1S", 4: "PT0S"}),
     "u": (
-        "VARCHAR",
+        "UUID",
         {
             1: "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
             3: "00000000-0000-0000-0000-000000000000",

@@ -8,6 +8,10 @@ JSON = "JSON"
 VARCHAR = "VARCHAR"
 BIGINT = "BIGINT"
 DOUBLE = "DOUBLE"
+UUID = "UUID"
+"""For string columns whose JSON schema says `format: uuid`: 16 bytes a value instead of 36 characters
+of text to compress (measured: about 8% of a Postgres -> DuckDB copy of a table with one uuid column).
+A value that is not a UUID becomes NULL with a reason in `_airbyte_meta`, as any value that does not fit."""
 
 SQL_TYPES: dict[Kind, str] = {
     Kind.STRING: VARCHAR,

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ferry.cdk.identifiers import quote
-from ferry.cdk.schema import CHANGES_COLUMN, Kind
-from ferry.connectors.destinations.duckdb.columns import JSON, canonical
+from ferry.cdk.schema import CHANGES_COLUMN, CHANGES_TYPE, Kind
+from ferry.connectors.destinations.duckdb.columns import JSON, UUID, canonical
 from ferry.connectors.destinations.duckdb.plan import ColumnPlan, StreamPlan
 from ferry.connectors.destinations.duckdb.tables import EXTRACTED_AT, GENERATION_ID, META, RAW_ID, ColumnTypes
 
@@ -124,15 +126,73 @@ class StreamLoader:
         return self._insert(con, table.slice(0, table.num_rows - keep))
 
     def _insert(self, con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
-        sql = self._insert_sql(table.schema)
         con.register(_VIEW, table)
         try:
-            row = con.execute(sql).fetchone()
+            if self._has_bad_uuids(con, table.schema):
+                con.unregister(_VIEW)
+                table = self._null_bad_uuids(con, table)
+                con.register(_VIEW, table)
+            row = con.execute(self._insert_sql(table.schema)).fetchone()
         finally:
             con.unregister(_VIEW)
         self.rows_reported += int(row[0]) if row else 0
         self.rows_loaded += table.num_rows
         return table.num_rows
+
+    def _uuid_columns(self, schema: pa.Schema) -> list[ColumnPlan]:
+        """The UUID table columns this batch fills from text (which DuckDB casts on INSERT)."""
+        return [
+            c
+            for f in schema
+            if (c := self._by_name.get(f.name)) is not None
+            and canonical(self.table_types[c.name]) == UUID
+            and _is_text(f.type)
+        ]
+
+    def _has_bad_uuids(self, con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> bool:
+        """True when a text value would not cast to UUID (one vectorised pass; a failed cast inside the
+        INSERT would abort the whole transaction)."""
+        columns = self._uuid_columns(schema)
+        if not columns:
+            return False
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {quote(c.name)} IS NOT NULL AND TRY_CAST({quote(c.name)} AS UUID) IS NULL)"
+            for c in columns
+        )
+        rows = con.execute(f"SELECT {counts} FROM {quote(_VIEW)}").fetchall()
+        return any(any(row) for row in rows)
+
+    def _null_bad_uuids(self, con: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Table:
+        """`table` with the values that are not UUIDs NULLed, each noted in the row's changes."""
+        table = table.combine_chunks()
+        position = "ferry:row"
+        indexed = table.append_column(position, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+        changes: list[list[dict[str, str]] | None] = [None] * table.num_rows
+        con.register(_VIEW, indexed)
+        try:
+            for column in self._uuid_columns(table.schema):
+                name = quote(column.name)
+                found = con.execute(
+                    f"SELECT {quote(position)} FROM {quote(_VIEW)} "
+                    f"WHERE {name} IS NOT NULL AND TRY_CAST({name} AS UUID) IS NULL"
+                ).fetchall()
+                rows = np.array([r[0] for r in found], dtype=np.int64)
+                mask = np.zeros(table.num_rows, dtype=bool)
+                mask[rows] = True
+                index = table.schema.get_field_index(column.name)
+                values = table.column(index)
+                kept = pc.if_else(pa.array(mask), pa.scalar(None, values.type), values)
+                table = table.set_column(index, column.name, kept)
+                entry = {
+                    "field": column.source,
+                    "change": "NULLED",
+                    "reason": "DESTINATION_SERIALIZATION_ERROR",
+                }
+                for row in rows.tolist():
+                    changes[row] = [*(changes[row] or []), entry]
+        finally:
+            con.unregister(_VIEW)
+        return _with_changes(table, changes)
 
     def _shape(self, schema: pa.Schema) -> _Shape:
         shape = self._shapes.get(schema)
@@ -195,6 +255,18 @@ def meta_sql(sync_id: int | None, has_changes: bool) -> str:
         )
     literal = orjson.dumps({"sync_id": sync_id, "changes": []}).decode()
     return f"CAST('{literal}' AS JSON)"
+
+
+def _with_changes(table: pa.Table, changes: list[list[dict[str, str]] | None]) -> pa.Table:
+    """`table` with `changes` added to its changes column (made when the rows had none)."""
+    index = table.schema.get_field_index(_CHANGES)
+    if index < 0:
+        # The changes column goes before the extraction time, where _narrow puts it.
+        at = table.schema.get_field_index(_EXTRACTED)
+        return table.add_column(at, _CHANGES, pa.array(changes, type=CHANGES_TYPE))
+    prior = table.column(index).to_pylist()
+    merged = [(p or []) + (c or []) or None for p, c in zip(prior, changes, strict=True)]
+    return table.set_column(index, _CHANGES, pa.array(merged, type=CHANGES_TYPE))
 
 
 def _row_groups(batches: list[pa.RecordBatch]) -> pa.Table:

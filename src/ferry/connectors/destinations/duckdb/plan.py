@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ferry.cdk.identifiers import check_unique, column_identifiers, normalize
 from ferry.cdk.planning import dedup_cursor, dedup_key, is_dedup, is_truncating
 from ferry.cdk.schema import Kind, columns_of
-from ferry.connectors.destinations.duckdb.columns import SQL_TYPES
+from ferry.connectors.destinations.duckdb.columns import SQL_TYPES, UUID
 from ferry.protocol import ConfiguredStream, StreamDescriptor
 
 MAX_IDENTIFIER_BYTES = 255
@@ -28,10 +29,12 @@ class ColumnPlan:
     source: str
     name: str
     kind: Kind
+    uuid: bool = False
+    """A string column declared `format: uuid`: stored as DuckDB's UUID type."""
 
     @property
     def sql_type(self) -> str:
-        return SQL_TYPES[self.kind]
+        return UUID if self.uuid else SQL_TYPES[self.kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,10 @@ def _plan(index: int, stream: ConfiguredStream, default_schema: str) -> StreamPl
     label = str(stream.descriptor)
     columns = columns_of(stream.stream.json_schema)
     names = column_identifiers([c.name for c in columns], max_bytes=MAX_IDENTIFIER_BYTES, stream=label)
-    planned = tuple(ColumnPlan(c.name, names[c.name], c.kind) for c in columns)
+    properties = stream.stream.json_schema.get("properties") or {}
+    planned = tuple(
+        ColumnPlan(c.name, names[c.name], c.kind, _is_uuid(properties.get(c.name), c.kind)) for c in columns
+    )
     dedup = is_dedup(stream)
     return StreamPlan(
         descriptor=stream.descriptor,
@@ -90,6 +96,10 @@ def _plan(index: int, stream: ConfiguredStream, default_schema: str) -> StreamPl
         generation_id=stream.generation_id,
         sync_id=stream.sync_id,
     )
+
+
+def _is_uuid(prop: Any, kind: Kind) -> bool:
+    return kind is Kind.STRING and isinstance(prop, dict) and prop.get("format") == "uuid"
 
 
 def _check_tables(plans: list[StreamPlan]) -> None:
