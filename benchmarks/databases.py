@@ -9,7 +9,7 @@ date, jsonb, uuid, float8, timestamp) on the local PostgreSQL server is copied w
 - Postgres -> Postgres (another database on the same server) by Ferry, by `psql -c "COPY ... TO STDOUT"
   | psql -c "COPY ... FROM STDIN"` (the floor) and by dlt (connectorx, loaded by COPY from CSV).
 
-    python benchmarks/databases.py [--rows N] [--repeat K] [--quick] [--only ferry,copy,...]
+    python benchmarks/databases.py [--rows N] [--repeat K] [--quick] [--only ferry,copy,...] [--drop-source]
 
 The peers run in their own virtualenv (benchmarks/.data/peers: dlt 1.31.0 with connectorx, and
 duckdb 1.5.5 with `duckdb-extension-postgres` 1.5.5 from PyPI, since `INSTALL postgres` cannot
@@ -343,8 +343,10 @@ BY_KEY = {case.key: case for case in CASES}
 
 
 def use_databases(rows: int) -> None:
+    """One source database per size (FERRY_BENCH_DB_PREFIX lets parallel runs keep apart)."""
     global SOURCE_DB, TARGET_DB
-    SOURCE_DB, TARGET_DB = f"ferry_bench_src_{rows}", f"ferry_bench_dst_{rows}"
+    prefix = os.environ.get("FERRY_BENCH_DB_PREFIX", "ferry_bench")
+    SOURCE_DB, TARGET_DB = f"{prefix}_src_{rows}", f"{prefix}_dst_{rows}"
 
 
 def run_case(key: str, rows: int, workdir: Path) -> None:
@@ -474,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", help="comma-separated groups to run: ferry, copy, extension, dlt (default: all)"
     )
+    parser.add_argument(
+        "--drop-source", action="store_true", help="drop the source database afterwards (default: keep it)"
+    )
     parser.add_argument("--case", nargs=3, metavar=("NAME", "ROWS", "WORKDIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.case:
@@ -512,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {failure}", file=sys.stderr)
     with _connect("postgres") as con:
         con.execute(f'DROP DATABASE IF EXISTS "{TARGET_DB}" WITH (FORCE)')
+        if args.drop_source:
+            con.execute(f'DROP DATABASE IF EXISTS "{SOURCE_DB}" WITH (FORCE)')
     return 1 if failures else 0
 
 

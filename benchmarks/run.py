@@ -141,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="tiny sizes: checks that the benchmark runs, measures nothing"
     )
     parser.add_argument(
+        "--no-databases",
+        action="store_true",
+        help="skip benchmarks/databases.py (Postgres -> DuckDB / Postgres vs the floors and dlt, ~5 min)",
+    )
+    parser.add_argument(
         "--external",
         action="store_true",
         help="also run benchmarks/external.py (Airbyte connectors vs PyAirbyte; installs both, ~25 min)",
@@ -168,6 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     for failure in failures:
         print(f"error: {failure}", file=sys.stderr)
+    if not args.no_databases:
+        print("\nDatabase copies (benchmarks/databases.py)", flush=True)
+        # --quick runs Ferry and the COPY pipe only: the peers' virtualenv takes minutes to build.
+        quick = ["--quick", "--only", "ferry,copy", "--drop-source"] if args.quick else ["--repeat", "3"]
+        databases = subprocess.run([sys.executable, str(HERE / "databases.py"), *quick], check=False)
+        failures += ["database benchmark failed"] if databases.returncode else []
     if args.external and not args.quick:
         print("\nExternal connectors (benchmarks/external.py)", flush=True)
         external = subprocess.run([sys.executable, str(Path(__file__).with_name("external.py"))], check=False)
