@@ -64,19 +64,22 @@ def sync(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
     commit_every: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--commit-every",
             min=0,
-            help="Rows between destination commits; the source's checkpoints in between are checked and "
-            "merged. 0 commits at every checkpoint.",
+            help="Rows between destination commits (default 200,000); the source's checkpoints in between "
+            "are checked and merged. 0 commits at every checkpoint.",
         ),
-    ] = 100_000,
+    ] = None,
 ) -> None:
     """Run a pipeline file once; the next run continues incrementally from the saved state."""
     from ferry.cli.progress import LiveProgress, state_note, summary
     from ferry.engine import FileStateStore, Sync, configure_catalog
     from ferry.engine.pipeline import load_pipeline, state_path_for
+    from ferry.engine.sync import DEFAULT_COMMIT_ROWS
+
+    commit_rows = DEFAULT_COMMIT_ROWS if commit_every is None else commit_every
 
     try:
         spec = load_pipeline(pipeline)
@@ -94,7 +97,7 @@ def sync(
             catalog,
             store,
             full_refresh=full_refresh,
-            commit_rows=commit_every,
+            commit_rows=commit_rows,
             mapping=spec.mapping(),
         ).run()
     else:
@@ -106,7 +109,7 @@ def sync(
                 store,
                 full_refresh=full_refresh,
                 observer=progress,
-                commit_rows=commit_every,
+                commit_rows=commit_rows,
                 mapping=spec.mapping(),
             ).run()
     out.print(summary(result, catalog))

@@ -78,6 +78,14 @@ class SyncResult:
         return sum(c.committed for c in self.streams.values())
 
 
+DEFAULT_COMMIT_ROWS = 200_000
+"""Rows between destination commits (the source's checkpoints in between are checked and merged).
+
+A commit costs the destination a fixed amount (DuckDB: WAL write and checkpoint, about 85 ms on the
+2-core benchmark machine); at 100,000 rows, Postgres -> DuckDB spent a third of its time committing.
+200,000 made that copy 10-15% faster for 30 MB more peak memory; a crash re-reads at most this many rows."""
+
+
 def _batch_bytes(item: object) -> int:
     """What a source item holds in memory while it waits in the prefetch buffer (messages: nothing)."""
     return item.data.nbytes if isinstance(item, RecordBatch) else 0
@@ -111,7 +119,7 @@ class Sync:
         full_refresh: bool = False,
         observer: SyncObserver | None = None,
         batch_rows: int = 10_000,
-        commit_rows: int = 100_000,
+        commit_rows: int = DEFAULT_COMMIT_ROWS,
         commit_seconds: float = 60.0,
         mapping: StreamMapping | None = None,
     ) -> None:
