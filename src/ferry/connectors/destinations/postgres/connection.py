@@ -25,11 +25,14 @@ _UNREACHABLE_HINTS = ("connection refused", "timeout expired", "timed out", "cou
 
 
 def connect(settings: Settings) -> psycopg.Connection[tuple[object, ...]]:
+    """A new connection; the certificate files it wrote stay until `settings.cleanup()`, or go at once
+    when connecting fails (no caller holds a connection to clean up after then)."""
     import psycopg
 
     try:
         con = psycopg.connect(**settings.connect_kwargs(), autocommit=False)
     except psycopg.Error as exc:
+        settings.cleanup()
         raise _connect_error(settings, exc) from None
     return con
 

@@ -16,11 +16,21 @@ _SQLSTATE = re.compile(r"SQLSTATE: ([0-9A-Z]{5})")
 _PREFIX = re.compile(r"^(?:[A-Z_]+: )?(?:\[libpq\] )?")
 _QUERY_TAIL = re.compile(r"\s*Query was:.*$", re.DOTALL)
 
+# First match wins: the SSL phrases come before the general ones their messages also contain
+# ("root certificate file ... does not exist", "no pg_hba.conf entry ... no encryption").
 _CONFIG_PHRASES = {
+    "no encryption": "pg_hba.conf refuses this unencrypted connection: if the server wants SSL, use "
+    "ssl_mode 'require' or stronger; otherwise ask the database administrator to allow this host and user.",
+    "root certificate file": "Put the PEM of the CA that signed the server certificate in "
+    "ssl_mode.ca_certificate, or use ssl_mode 'require'.",
+    "pg_hba.conf rejects connection": "Ask the database administrator to allow this host and user in "
+    "pg_hba.conf.",
     "password authentication failed": "Check the username and password.",
     "no pg_hba.conf entry": "Ask the database administrator to allow this host and user in pg_hba.conf.",
     "does not exist": "Check the database name and the username.",
     "server does not support SSL": "Use ssl_mode 'prefer' or 'disable', or enable SSL on the server.",
+    "does not match host name": "Connect with a host name that the server certificate names, or use "
+    "ssl_mode 'verify-ca', which checks the CA but not the name.",
     "certificate": "Check the SSL certificates in ssl_mode.",
     "Name or service not known": "Check the host name.",
     "nodename nor servname": "Check the host name.",
