@@ -73,9 +73,13 @@ def redact(text: str, settings: Settings) -> str:
     return text
 
 
+def _where(settings: Settings) -> str:
+    return f"MySQL at {settings.host}:{settings.port} (user '{settings.username}')"
+
+
 def error_for(code: int | None, detail: str, settings: Settings, doing: str) -> FerryError:
     """The Ferry error for a driver error `code` met while `doing` something."""
-    where = f"MySQL at {settings.host}:{settings.port} (user '{settings.username}')"
+    where = _where(settings)
     detail = redact(detail, settings)
     if code in _CONFIG_CODES:
         return ConfigError(
@@ -96,6 +100,9 @@ def error_for(code: int | None, detail: str, settings: Settings, doing: str) -> 
 
 
 def _driver_error(exc: Exception, settings: Settings, doing: str) -> FerryError:
+    tls = _tls_failure(exc, settings, doing)
+    if tls is not None:
+        return tls
     args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
     code = args[0] if args and isinstance(args[0], int) else None
     detail = str(args[1]) if len(args) > 1 else str(exc)
@@ -105,6 +112,38 @@ def _driver_error(exc: Exception, settings: Settings, doing: str) -> FerryError:
 
 
 # --- TLS -----------------------------------------------------------------------------------------
+
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH.
+_NAME_MISMATCH = {62, 64}
+# The peer closed the connection mid-handshake: a network failure, not the configuration's.
+_CLOSED = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+
+
+def _tls_failure(exc: BaseException, settings: Settings, doing: str) -> FerryError | None:
+    """A ConfigError when the TLS handshake failed because of the configuration (the certificate does
+    not verify, no protocol in common), else None. Retrying cannot help such a failure."""
+    cause = getattr(exc, "original_exception", exc)  # PyMySQL wraps socket errors as error 2003
+    if not isinstance(cause, ssl.SSLError) or isinstance(cause, _CLOSED):
+        return None
+    if not isinstance(cause, ssl.SSLCertVerificationError):
+        return error_for(2026, str(cause.reason or cause), settings, doing)
+    if cause.verify_code in _NAME_MISMATCH:
+        hint = (
+            f"Set host to a name the server's certificate holds instead of '{settings.host}', "
+            "or use ssl_mode 'verify_ca', which does not check the name."
+        )
+    else:
+        hint = (
+            "Set ssl_mode.ca_certificate to the CA that signed the server's certificate, "
+            "or use ssl_mode 'required' to encrypt without verifying it."
+        )
+    return ConfigError(
+        f"{doing} on {_where(settings)} failed: the server's TLS certificate could not be verified: "
+        f"{cause.verify_message or cause.reason}",
+        hint=hint,
+        connector=CONNECTOR,
+        field="ssl_mode",
+    )
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -138,7 +177,8 @@ _CA_FILES: dict[str, str] = {}
 def _ca_file(pem: str) -> str:
     """A file holding the CA certificate (connectorx takes a path), written once per process."""
     digest = hashlib.sha256(pem.encode()).hexdigest()
-    if digest not in _CA_FILES:
+    # Written again when something removed it meanwhile (a /tmp cleaner under a long-lived process).
+    if digest not in _CA_FILES or not os.path.exists(_CA_FILES[digest]):
         fd, path = tempfile.mkstemp(prefix="ferry-mysql-ca-", suffix=".pem")
         with os.fdopen(fd, "w") as out:
             out.write(pem)
@@ -182,7 +222,8 @@ def connect(settings: Settings, *, database: str | None = None) -> Any:
     except pymysql.err.MySQLError as exc:
         raise _driver_error(exc, settings, "connecting") from None
     except (OSError, ValueError) as exc:
-        raise error_for(2003, str(exc), settings, "connecting") from None
+        tls = _tls_failure(exc, settings, "connecting")
+        raise tls or error_for(2003, str(exc), settings, "connecting") from None
     # Catalog queries may run as long as the statement timeout; a dead server is noticed after it
     # plus a margin instead of never. PyMySQL has no public setter for this.
     timeout = settings.statement_timeout_seconds
@@ -225,7 +266,9 @@ def connectorx_url(settings: Settings, server: Server, database: str) -> str:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     user, password = quote(settings.username, safe=""), quote(settings.password, safe="")
     credentials = f"{user}:{password}" if settings.password else user
-    params = [f"tcp_connect_timeout_ms={settings.connect_timeout_seconds * 1000}"]
+    # prefer_socket: for localhost and 127.0.0.1 the driver would otherwise move to the server's Unix
+    # socket, without TLS and maybe as another account (user@localhost) than the catalog connection.
+    params = [f"tcp_connect_timeout_ms={settings.connect_timeout_seconds * 1000}", "prefer_socket=false"]
     mode = settings.ssl.mode
     if mode in ("verify_ca", "verify_identity"):
         params += [f"ssl-mode={mode.upper()}", f"ssl-ca={quote(_ca_file(settings.ssl.ca_certificate or ''))}"]
