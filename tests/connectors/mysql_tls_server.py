@@ -71,8 +71,11 @@ class TlsServer:
         self._write(self.root / "ca.pem", ca_pem.cert, 0o644)
         self._write(self.root / "server.crt", server_pem.cert, 0o644)
         self._write(self.root / "server.key", server_pem.key, 0o600)
+        self.tmp = self.root / "tmp"
+        self.tmp.mkdir()
         if self._owner is not None:
             os.chown(self.root, self._owner.pw_uid, self._owner.pw_gid)
+            os.chown(self.tmp, self._owner.pw_uid, self._owner.pw_gid)
 
     def _write(self, path: Path, text: str, mode: int) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -109,6 +112,7 @@ class TlsServer:
             f"--socket={self.socket}",
             f"--pid-file={self.root / 'mysqld.pid'}",
             f"--log-error={self.log}",
+            f"--tmpdir={self.tmp}",  # its own: the shared /tmp is other tests' and other servers' too
             f"--ssl-ca={self.root / 'ca.pem'}",
             f"--ssl-cert={self.root / 'server.crt'}",
             f"--ssl-key={self.root / 'server.key'}",

@@ -33,6 +33,9 @@ from ferry.connectors.sources.mysql.spec import Settings
 from ferry.errors import ConfigError, FerryError
 from ferry.protocol import ConfiguredCatalog, ConfiguredStream, DestinationSyncMode, SyncMode
 
+# One private server per test run: every test of the module runs in the same xdist worker.
+pytestmark = pytest.mark.xdist_group("mysql-tls")
+
 PASSWORD = "tls-S3cret:@/?pa55"
 """Both users' password; it holds URL delimiters, so the connectorx URL must quote it. No message may repeat it."""
 DATABASE = "shop"

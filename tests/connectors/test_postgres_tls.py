@@ -30,6 +30,9 @@ from ferry.connectors.sources.postgres import PostgresSource
 from ferry.errors import ConfigError, FerryError
 from ferry.protocol import ConfiguredCatalog, ConfiguredStream, DestinationSyncMode, SyncMode
 
+# One private server per test run: every test of the module runs in the same xdist worker.
+pytestmark = pytest.mark.xdist_group("postgres-tls")
+
 PASSWORD = "tls-Secret-pa55word"
 """Sent with every config (the server trusts, so it is ignored): no message may repeat it."""
 
