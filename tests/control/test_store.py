@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ferry.control.errors import ConflictError, FencedError
 from ferry.control.secrets import SecretBox, load_key
-from ferry.control.services import attempts, connections, definitions, jobs
+from ferry.control.services import attempts, connections, definitions, jobs, logs
 from ferry.control.services.context import SYSTEM, Control
 from ferry.control.services.paging import Page
 from ferry.control.settings import Settings
@@ -33,7 +33,7 @@ from tests.control.jobs_helpers import fresh_database
 
 def test_migrations_reach_head_and_match_the_models(ctx: Control) -> None:
     engine = ctx.store.engine
-    assert current_revision(engine) == head_revision(engine) == "0002"
+    assert current_revision(engine) == head_revision(engine) == "0003"
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
@@ -42,7 +42,7 @@ def test_migrations_reach_head_and_match_the_models(ctx: Control) -> None:
 def test_migrating_again_changes_nothing(ctx: Control) -> None:
     ctx.store.migrate()
     ctx.store.migrate()
-    assert current_revision(ctx.store.engine) == "0002"
+    assert current_revision(ctx.store.engine) == "0003"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -59,21 +59,30 @@ def test_a_v0001_database_upgrades_with_its_rows_and_then_matches_the_models(
             old = Control(store, SecretBox(load_key(settings.secret_key, settings.key_file)), settings)
             connection = make_connection(old, tmp_path)
             job = jobs.create(old, SYSTEM, connection.id, "sync").job
+            ticket = attempts.start(old, job.id, "worker")  # an attempt from before logs were stored
+            assert ticket is not None
+            attempts.finish(old, ticket, succeeded=True)
 
             store.migrate()
-            assert current_revision(store.engine) == "0002"
+            assert current_revision(store.engine) == "0003"
             with store.engine.connect() as db:
                 assert compare_metadata(MigrationContext.configure(db), Base.metadata) == []
                 indexes = {i["name"]: i["column_names"] for i in inspect(db).get_indexes("connections")}
             assert indexes["ix_connections_workspace_created"] == ["workspace_id", "created_at", "id"]
             assert "ix_connections_workspace_id" not in indexes
             assert connections.get(old, SYSTEM, connection.id).name == connection.name
-            assert jobs.get(old, SYSTEM, job.id).job.status == "pending"
+            assert jobs.get(old, SYSTEM, job.id).job.status == "succeeded"
+            # The old attempt has no file and no stored copy: an empty log, as before the upgrade.
+            assert logs.read_page(old, SYSTEM, job.id).lines == []
+            ticket.log_path.parent.mkdir(parents=True, exist_ok=True)
+            ticket.log_path.write_text("a line\n")
+            assert logs.store_copy(old, ticket.attempt_id, ticket.log_path) == len("a line\n")
 
             command.downgrade(alembic_config(store.engine), "0001")  # and back: the downgrade works too
             assert current_revision(store.engine) == "0001"
+            assert "attempt_logs" not in inspect(store.engine).get_table_names()
             store.migrate()
-            assert current_revision(store.engine) == "0002"
+            assert current_revision(store.engine) == "0003"
         finally:
             store.dispose()
 

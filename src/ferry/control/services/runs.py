@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ferry.cdk.secrets import Masker, mask, register_secrets
-from ferry.control.services import actors, catalogs, connections, streams
+from ferry.control.services import actors, catalogs, connections, logs, streams
 from ferry.control.services.attempts import Ticket, finish, is_current, record_stats, start
 from ferry.control.services.context import SYSTEM, Control
 from ferry.control.services.retries import NO_RETRIES, RetryPolicy
@@ -42,6 +42,8 @@ from ferry.protocol import (
 )
 
 HEARTBEAT_SECONDS = 5.0
+
+logger = logging.getLogger(__name__)
 
 
 class JobCancelledError(SyncCancelled):
@@ -89,12 +91,15 @@ def run_attempt(
     current (None when the caller heartbeats on its own). `capture_logging`: copy every log record
     of this process into the attempt's log (a worker process runs one attempt, so all of it belongs).
     `sync_options`: the engine's commit cadence (commit_rows, commit_seconds), when not its default.
+    Once the attempt is closed its log is copied into the store, for servers on other machines.
     """
     ticket.log_path.parent.mkdir(parents=True, exist_ok=True)
     with ticket.log_path.open("a", encoding="utf-8") as log:
         observer = AttemptObserver(ctx, ticket, log, cancelled or threading.Event(), heartbeat)
         with _captured(observer, capture_logging):
-            return _run(ctx, ticket, observer, policy, dict(sync_options or {}))
+            status = _run(ctx, ticket, observer, policy, dict(sync_options or {}))
+    _keep_log(ctx, ticket)
+    return status
 
 
 def _run(
@@ -136,6 +141,20 @@ def _failed(ctx: Control, ticket: Ticket, error: FerryError, policy: RetryPolicy
     if status == "incomplete":
         _note(ticket, f"will retry in {policy.delay(ticket.number + 1):g} s ({error.failure_type.value})")
     return status
+
+
+def _keep_log(ctx: Control, ticket: Ticket) -> None:
+    """Copies the closed attempt's log (masked as written) into the store. The attempt's outcome is
+    already recorded, so a store that fails here costs only the copy, not the job's status."""
+    try:
+        logs.store_copy(ctx, ticket.attempt_id, ticket.log_path)
+    except Exception:
+        logger.warning(
+            "the log of attempt %s of job %s could not be copied into the store",
+            ticket.number,
+            ticket.job_id,
+            exc_info=True,
+        )
 
 
 def _note(ticket: Ticket, text: str) -> None:

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ferry.control.store.types import BigId, UTCDateTime, utc_now
@@ -218,3 +229,14 @@ class StreamStats(Base):
     records_committed: Mapped[int] = mapped_column(BigId, default=0)
     bytes_committed: Mapped[int] = mapped_column(BigId, default=0)
     duration_ms: Mapped[int] = mapped_column(BigId, default=0)
+
+
+class AttemptLog(Base):
+    """A finished attempt's log (as written, secrets masked) in numbered pieces, so that a server that did
+    not run the attempt can show it; at most the log's tail is kept (see services.logs)."""
+
+    __tablename__ = "attempt_logs"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True)
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
