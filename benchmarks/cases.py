@@ -21,7 +21,7 @@ Case = Callable[[int, Path], int]
 
 def sample_data_to_duckdb(rows: int, workdir: Path) -> int:
     """sample-data purchases -> DuckDB, full refresh + overwrite, through Ferry's engine."""
-    return _ferry_sync(
+    return ferry_sync(
         "sample-data",
         {"count": rows},
         {"path": str(workdir / "sample.duckdb")},
@@ -31,7 +31,7 @@ def sample_data_to_duckdb(rows: int, workdir: Path) -> int:
 
 def sample_data_to_files(rows: int, workdir: Path) -> int:
     """The same stream -> Parquet files: the engine without DuckDB, to tell whose memory grows."""
-    return _ferry_sync(
+    return ferry_sync(
         "sample-data",
         {"count": rows},
         {"path": str(workdir / "files")},
@@ -45,7 +45,7 @@ def parquet_to_duckdb_with_ferry(rows: int, workdir: Path) -> int:
     from data import parquet_file
 
     path = parquet_file(rows)
-    return _ferry_sync(
+    return ferry_sync(
         "file",
         {"streams": [{"name": "events", "path": str(path), "format": "parquet"}]},
         {"path": str(workdir / "ferry.duckdb")},
@@ -67,13 +67,16 @@ def parquet_to_duckdb_natively(rows: int, workdir: Path) -> int:
     return int(result[0]) if result else 0
 
 
-def _ferry_sync(
+def ferry_sync(
     source: str,
     source_config: dict[str, Any],
     destination_config: dict[str, Any],
     stream: str,
     destination: str = "duckdb",
+    *,
+    namespace: str | None = None,
 ) -> int:
+    """Full refresh + overwrite of one stream through Ferry's engine; returns the rows committed."""
     from ferry.connectors import registry
     from ferry.engine import (
         InProcessDestination,
@@ -88,7 +91,10 @@ def _ferry_sync(
     src = InProcessSource(registry.source(source), source_config)
     dst = InProcessDestination(registry.destination(destination), destination_config)
     selection = StreamSelection(
-        stream, sync_mode=SyncMode.full_refresh, destination_sync_mode=DestinationSyncMode.overwrite
+        stream,
+        namespace=namespace,
+        sync_mode=SyncMode.full_refresh,
+        destination_sync_mode=DestinationSyncMode.overwrite,
     )
     catalog = configure_catalog(src.discover(), [selection], dst.supported_sync_modes)
     result = Sync(src, dst, catalog, MemoryStateStore()).run()

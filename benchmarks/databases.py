@@ -172,16 +172,7 @@ def count_in_duckdb(path: Path, table: str) -> int:
 
 
 def _ferry(destination: str, destination_config: dict[str, Any]) -> int:
-    from ferry.connectors import registry
-    from ferry.engine import (
-        InProcessDestination,
-        InProcessSource,
-        MemoryStateStore,
-        StreamSelection,
-        Sync,
-        configure_catalog,
-    )
-    from ferry.protocol import DestinationSyncMode, SyncMode
+    from cases import ferry_sync  # a sibling module: the same engine run as `make bench`'s other cases
 
     s = pg_settings(SOURCE_DB)
     source_config = {
@@ -192,19 +183,7 @@ def _ferry(destination: str, destination_config: dict[str, Any]) -> int:
         "schemas": ["public"],
         **({"password": s["password"]} if s["password"] else {}),
     }
-    src = InProcessSource(registry.source("postgres"), source_config)
-    dst = InProcessDestination(registry.destination(destination), destination_config)
-    selection = StreamSelection(
-        TABLE,
-        namespace="public",
-        sync_mode=SyncMode.full_refresh,
-        destination_sync_mode=DestinationSyncMode.overwrite,
-    )
-    catalog = configure_catalog(src.discover(), [selection], dst.supported_sync_modes)
-    result = Sync(src, dst, catalog, MemoryStateStore()).run()
-    if result.error is not None:
-        raise SystemExit(f"error: the sync failed: {result.error}")
-    return result.records_committed
+    return ferry_sync("postgres", source_config, destination_config, TABLE, destination, namespace="public")
 
 
 def case_ferry_duckdb(workdir: Path) -> tuple[float, int]:

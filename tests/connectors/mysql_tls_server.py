@@ -12,14 +12,13 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.connectors.pg_tls_server import Pem
+from tests.connectors.tls_certs import Pem, free_port
 
 _SEARCH_PATH = f"{os.environ.get('PATH', '')}:/usr/sbin:/usr/local/sbin:/usr/bin"
 _OPTIONS = (
@@ -50,17 +49,11 @@ def what_is_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class TlsServer:
     """mariadb-install-db and mariadbd in a private directory; as root, the server runs as `mysql`."""
 
     def __init__(self, ca_pem: Pem, server_pem: Pem) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="ferry-mysql-tls-"))
         self.root.chmod(0o755)  # the server's user must reach its files below a root-owned /tmp entry
         self.data = self.root / "data"

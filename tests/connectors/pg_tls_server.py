@@ -6,105 +6,19 @@ names only `localhost` (no IP address), so `verify-full` passes for `localhost` 
 
 from __future__ import annotations
 
-import datetime
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tests.connectors.tls_certs import Pem, free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SSL_ONLY_DB = "tls_only"
 """A database pg_hba.conf refuses over plain TCP (`hostnossl ... reject`); every other one takes both."""
-
-_DAY = datetime.timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Pem:
-    cert: str
-    key: str
-
-
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _pem(cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> Pem:
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return Pem(cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode())
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _builder(subject: x509.Name, issuer: x509.Name, public_key: Any) -> x509.CertificateBuilder:
-    now = datetime.datetime.now(datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _DAY)
-        .not_valid_after(now + _DAY)
-    )
-
-
-def make_ca(name: str) -> tuple[Pem, x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """A self-signed CA: its PEMs, and the certificate and key to sign with."""
-    key = _key()
-    cert = (
-        _builder(_name(name), _name(name), key.public_key())
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return _pem(cert, key), cert, key
-
-
-def make_server_cert(
-    ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, dns_names: Sequence[str]
-) -> Pem:
-    """A server certificate for `dns_names` (the first is also the CN), signed by `ca`."""
-    key = _key()
-    ca_ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    cert = (
-        _builder(_name(dns_names[0]), ca.subject, key.public_key())
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    return _pem(cert, key)
 
 
 def what_is_missing() -> str | None:
@@ -121,12 +35,6 @@ def what_is_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 _HBA = f"""\
 local all all trust
 hostnossl {SSL_ONLY_DB} all 127.0.0.1/32 reject
@@ -139,7 +47,7 @@ class TlsServer:
     """initdb and pg_ctl in a private directory; as root, they run as the OS user `postgres`."""
 
     def __init__(self, server_pem: Pem) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="ferry-pg-tls-"))
         self.root.chmod(0o755)  # the server's user must reach its files below a root-owned /tmp entry
         self.data = self.root / "data"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from tests.connectors.mysql_tls_server import TlsServer, what_is_missing
-from tests.connectors.pg_tls_server import Pem, make_ca, make_server_cert
+from tests.connectors.tls_certs import Certificates
 from tests.dbs import _unavailable
 
 from ferry.cdk.batching import RecordBatch
@@ -55,11 +55,10 @@ _SETUP = (
 class Tls:
     """The running server and the PEMs the tests hand to the source."""
 
-    def __init__(self, server: TlsServer, ca: Pem, other_ca: Pem, server_pem: Pem) -> None:
+    def __init__(self, server: TlsServer, certs: Certificates) -> None:
         self.server = server
-        self.ca = ca
-        self.other_ca = other_ca
-        self.server_pem = server_pem
+        self.certs = certs
+        self.ca, self.other_ca, self.server_pem = certs.ca, certs.other_ca, certs.server_pem
 
     def config(self, ssl_mode: Any, host: str = "127.0.0.1", user: str = TLS_USER) -> dict[str, Any]:
         config = {
@@ -72,9 +71,7 @@ class Tls:
         return config if ssl_mode is None else {**config, "ssl_mode": ssl_mode}
 
     def secrets(self) -> list[str]:
-        """Text that must never appear in an error: the password and a line out of each PEM."""
-        pems = [self.ca.cert, self.other_ca.cert, self.server_pem.cert, self.server_pem.key]
-        return [PASSWORD, *(pem.splitlines()[1] for pem in pems)]
+        return self.certs.secrets(PASSWORD)
 
     def connection_type(self, session_id: int) -> str:
         """How the server sees session `session_id` ('SSL/TLS', 'TCP/IP', 'Socket')."""
@@ -106,10 +103,8 @@ def tls() -> Iterator[Tls]:
     missing = what_is_missing()
     if missing:
         _unavailable("a private MariaDB server (for the TLS tests)", FileNotFoundError(missing))
-    ca, ca_cert, ca_key = make_ca("Ferry test CA")
-    other_ca, _, _ = make_ca("Some other CA")
-    server_pem = make_server_cert(ca_cert, ca_key, ["localhost"])
-    server = TlsServer(ca, server_pem)
+    certs = Certificates()
+    server = TlsServer(certs.ca, certs.server_pem)
     try:
         server.start()
         with server.connect() as con, con.cursor() as cursor:
@@ -118,7 +113,7 @@ def tls() -> Iterator[Tls]:
             for user, require in ((TLS_USER, " REQUIRE SSL"), (PLAIN_USER, "")):
                 cursor.execute(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s{require}", [PASSWORD])
                 cursor.execute(f"GRANT SELECT, SHOW VIEW ON {DATABASE}.* TO '{user}'@'%'")
-        yield Tls(server, ca, other_ca, server_pem)
+        yield Tls(server, certs)
     finally:
         server.stop()
 

@@ -13,15 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.connectors.pg_tls_server import (
-    SSL_ONLY_DB,
-    Pem,
-    TlsServer,
-    make_ca,
-    make_server_cert,
-    what_is_missing,
-)
+from tests.connectors.pg_tls_server import SSL_ONLY_DB, TlsServer, what_is_missing
 from tests.connectors.postgres_destination.helpers import batch, catalog, configured, state
+from tests.connectors.tls_certs import Certificates
 from tests.dbs import _unavailable
 
 from ferry.cdk.batching import RecordBatch
@@ -40,11 +34,10 @@ PASSWORD = "tls-Secret-pa55word"
 class Tls:
     """The running server and the PEMs the tests hand to the connectors."""
 
-    def __init__(self, server: TlsServer, ca: Pem, other_ca: Pem, server_pem: Pem) -> None:
+    def __init__(self, server: TlsServer, certs: Certificates) -> None:
         self.server = server
-        self.ca = ca
-        self.other_ca = other_ca
-        self.server_pem = server_pem
+        self.certs = certs
+        self.ca, self.other_ca, self.server_pem = certs.ca, certs.other_ca, certs.server_pem
 
     def config(self, ssl_mode: Any, host: str = "127.0.0.1", database: str = SSL_ONLY_DB) -> dict[str, Any]:
         config = {
@@ -57,9 +50,7 @@ class Tls:
         return config if ssl_mode is None else {**config, "ssl_mode": ssl_mode}
 
     def secrets(self) -> list[str]:
-        """Text that must never appear in an error: the password and a line out of each PEM."""
-        pems = [self.ca.cert, self.other_ca.cert, self.server_pem.cert, self.server_pem.key]
-        return [PASSWORD, *(pem.splitlines()[1] for pem in pems)]
+        return self.certs.secrets(PASSWORD)
 
     def connector_session(self, database: str) -> tuple[bool, str | None]:
         """(ssl, TLS version) of the one session a connector (application_name 'ferry') holds in `database`.
@@ -85,10 +76,8 @@ def tls() -> Iterator[Tls]:
     missing = what_is_missing()
     if missing:
         _unavailable("a private PostgreSQL 15 server (for the TLS tests)", FileNotFoundError(missing))
-    ca, ca_cert, ca_key = make_ca("Ferry test CA")
-    other_ca, _, _ = make_ca("Some other CA")
-    server_pem = make_server_cert(ca_cert, ca_key, ["localhost"])
-    server = TlsServer(server_pem)
+    certs = Certificates()
+    server = TlsServer(certs.server_pem)
     try:
         server.start()
         with server.connect() as con:
@@ -97,7 +86,7 @@ def tls() -> Iterator[Tls]:
             with server.connect(database) as con:
                 con.execute("CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL)")
                 con.execute("INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three')")
-        yield Tls(server, ca, other_ca, server_pem)
+        yield Tls(server, certs)
     finally:
         server.stop()
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import duckdb
 import httpx
 
 from ferry.control.services.definitions import builtin_id
-from tests.control.conftest import Server, make_setup, ok, wait_job
+from tests.control.conftest import Server, Setup, make_setup, ok, wait_job
 
 
 def test_workspace_create_get_update_delete(api: httpx.Client) -> None:
@@ -132,17 +133,25 @@ def test_stream_properties_list_modes_the_pair_supports(api: httpx.Client, tmp_p
     assert ["email"] in users["propertyFields"]
 
 
+def create_connection(api: httpx.Client, setup: Setup, fields: dict[str, Any]) -> dict[str, Any]:
+    """A connection between the setup's source and destination, with these extra fields."""
+    body = {"sourceId": setup.source_id, "destinationId": setup.destination_id, **fields}
+    return dict(ok(api.post("/connections", json=body)))
+
+
+def config_api(server: Server, api: httpx.Client, path: str, body: dict[str, Any]) -> Any:
+    """A call to the older config API (`/api/v1/...`) with the same token."""
+    return ok(httpx.post(f"{server.url}/api/v1/{path}", json=body, headers=api.headers))
+
+
 def _big_sync(api: httpx.Client, tmp_path: Path) -> tuple[str, int]:
     setup = make_setup(api, tmp_path, count=3_000_000)
-    connection = ok(
-        api.post(
-            "/connections",
-            json={
-                "sourceId": setup.source_id,
-                "destinationId": setup.destination_id,
-                "configurations": {"streams": [{"name": "purchases"}]},
-            },
-        )
+    connection = create_connection(
+        api,
+        setup,
+        {
+            "configurations": {"streams": [{"name": "purchases"}]},
+        },
     )
     job = ok(api.post("/jobs", json={"connectionId": connection["connectionId"], "jobType": "sync"}))
     return connection["connectionId"], job["jobId"]
@@ -164,15 +173,12 @@ def test_a_second_sync_gets_409_and_cancel_returns_the_job(api: httpx.Client, tm
 
 def test_jobs_list_filters_and_orders(api: httpx.Client, tmp_path: Path) -> None:
     setup = make_setup(api, tmp_path, count=5)
-    connection = ok(
-        api.post(
-            "/connections",
-            json={
-                "sourceId": setup.source_id,
-                "destinationId": setup.destination_id,
-                "configurations": {"streams": [{"name": "users"}]},
-            },
-        )
+    connection = create_connection(
+        api,
+        setup,
+        {
+            "configurations": {"streams": [{"name": "users"}]},
+        },
     )
     ids = []
     for _ in range(2):
@@ -203,15 +209,12 @@ def test_a_clear_job_empties_the_tables_and_the_state(
     server: Server, api: httpx.Client, tmp_path: Path
 ) -> None:
     setup = make_setup(api, tmp_path, count=10)
-    connection = ok(
-        api.post(
-            "/connections",
-            json={
-                "sourceId": setup.source_id,
-                "destinationId": setup.destination_id,
-                "configurations": {"streams": [{"name": "users", "syncMode": "incremental_append"}]},
-            },
-        )
+    connection = create_connection(
+        api,
+        setup,
+        {
+            "configurations": {"streams": [{"name": "users", "syncMode": "incremental_append"}]},
+        },
     )
     for job_type in ("sync", "reset"):
         job = ok(api.post("/jobs", json={"connectionId": connection["connectionId"], "jobType": job_type}))
@@ -220,35 +223,28 @@ def test_a_clear_job_empties_the_tables_and_the_state(
             count = db.execute("select count(*) from main.users").fetchone()
         assert count == ((10,) if job_type == "sync" else (0,))
     assert job["jobType"] == "clear"
-    state = httpx.post(
-        f"{server.url}/api/v1/state/get",
-        json={"connectionId": connection["connectionId"]},
-        headers=api.headers,
-    )
-    assert ok(state)["stateType"] == "not_set"
+    state = config_api(server, api, "state/get", {"connectionId": connection["connectionId"]})
+    assert state["stateType"] == "not_set"
 
 
 def test_prefix_and_custom_namespace_name_the_tables_and_bytes_are_counted(
     server: Server, api: httpx.Client, tmp_path: Path
 ) -> None:
     setup = make_setup(api, tmp_path, count=30)
-    connection = ok(
-        api.post(
-            "/connections",
-            json={
-                "sourceId": setup.source_id,
-                "destinationId": setup.destination_id,
-                "namespaceDefinition": "custom_format",
-                "namespaceFormat": "lake${SOURCE_NAMESPACE}",
-                "prefix": "shop_",
-                "configurations": {
-                    "streams": [
-                        {"name": "users", "syncMode": "incremental_deduped_history"},
-                        {"name": "purchases", "syncMode": "full_refresh_overwrite"},
-                    ]
-                },
+    connection = create_connection(
+        api,
+        setup,
+        {
+            "namespaceDefinition": "custom_format",
+            "namespaceFormat": "lake${SOURCE_NAMESPACE}",
+            "prefix": "shop_",
+            "configurations": {
+                "streams": [
+                    {"name": "users", "syncMode": "incremental_deduped_history"},
+                    {"name": "purchases", "syncMode": "full_refresh_overwrite"},
+                ]
             },
-        )
+        },
     )
     job = ok(api.post("/jobs", json={"connectionId": connection["connectionId"], "jobType": "sync"}))
     done = wait_job(api, job["jobId"])
@@ -262,20 +258,14 @@ def test_prefix_and_custom_namespace_name_the_tables_and_bytes_are_counted(
     assert done["rowsSynced"] == 60
     assert done["bytesSynced"] > 0
     # The config API's job view: bytes per stream, all committed once the sync succeeded.
-    info = ok(httpx.post(f"{server.url}/api/v1/jobs/get", json={"id": job["jobId"]}, headers=api.headers))
+    info = config_api(server, api, "jobs/get", {"id": job["jobId"]})
     totals = info["job"]["aggregatedStats"]
     assert 0 < totals["bytesCommitted"] == totals["bytesEmitted"] == done["bytesSynced"]
     per_stream = {s["streamName"]: s["stats"] for s in info["job"]["streamAggregatedStats"]}
     assert set(per_stream) == {"users", "purchases"}  # stats name the source's streams
     assert all(0 < s["bytesCommitted"] == s["bytesEmitted"] for s in per_stream.values())
     # The saved state is keyed by the source's stream (the full refresh's position is dropped at its end).
-    state = ok(
-        httpx.post(
-            f"{server.url}/api/v1/state/get",
-            json={"connectionId": connection["connectionId"]},
-            headers=api.headers,
-        )
-    )
+    state = config_api(server, api, "state/get", {"connectionId": connection["connectionId"]})
     assert [s["streamDescriptor"] for s in state["streamState"]] == [{"name": "users"}]
 
 

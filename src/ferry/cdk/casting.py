@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import pyarrow as pa
@@ -24,6 +24,7 @@ _UTC = dt.UTC
 
 Change = dict[str, str]
 RowChanges = list[list[Change] | None]
+Tabular = TypeVar("Tabular", pa.RecordBatch, pa.Table)
 
 
 class _BadValueError(Exception):
@@ -274,14 +275,15 @@ def conform_array(
     return cast_values(array.to_pylist(), column, changes)
 
 
-def with_changes(batch: pa.RecordBatch, changes: RowChanges) -> pa.RecordBatch:
-    """`batch` with its CHANGES_COLUMN merged with `changes` (rows keep any changes they already had)."""
+def with_changes(batch: Tabular, changes: RowChanges, column: str = CHANGES_COLUMN) -> Tabular:
+    """`batch` (a RecordBatch or a Table) with its changes column (`column`) merged with `changes`; rows
+    keep any changes they already had."""
     extra = changes_array(changes)
     if extra is None:
         return batch
-    index = batch.schema.get_field_index(CHANGES_COLUMN)
+    index = batch.schema.get_field_index(column)
     if index >= 0:
         prior = batch.column(index).to_pylist()
         merged = [(p or []) + (c or []) or None for p, c in zip(prior, changes, strict=True)]
-        return batch.set_column(index, CHANGES_COLUMN, pa.array(merged, type=CHANGES_TYPE))
-    return batch.append_column(pa.field(CHANGES_COLUMN, CHANGES_TYPE), extra)
+        return batch.set_column(index, column, pa.array(merged, type=CHANGES_TYPE))
+    return batch.append_column(pa.field(column, CHANGES_TYPE), extra)

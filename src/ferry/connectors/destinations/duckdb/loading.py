@@ -18,8 +18,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ferry.cdk.casting import RowChanges, with_changes
 from ferry.cdk.identifiers import quote
-from ferry.cdk.schema import CHANGES_COLUMN, CHANGES_TYPE, Kind
+from ferry.cdk.schema import CHANGES_COLUMN, Kind
 from ferry.connectors.destinations.duckdb.columns import JSON, UUID, canonical
 from ferry.connectors.destinations.duckdb.plan import ColumnPlan, StreamPlan
 from ferry.connectors.destinations.duckdb.tables import EXTRACTED_AT, GENERATION_ID, META, RAW_ID, ColumnTypes
@@ -167,7 +168,7 @@ class StreamLoader:
         table = table.combine_chunks()
         position = "ferry:row"
         indexed = table.append_column(position, pa.array(np.arange(table.num_rows, dtype=np.int64)))
-        changes: list[list[dict[str, str]] | None] = [None] * table.num_rows
+        changes: RowChanges = [None] * table.num_rows
         con.register(_VIEW, indexed)
         try:
             for column in self._uuid_columns(table.schema):
@@ -192,7 +193,7 @@ class StreamLoader:
                     changes[row] = [*(changes[row] or []), entry]
         finally:
             con.unregister(_VIEW)
-        return _with_changes(table, changes)
+        return with_changes(table, changes, column=_CHANGES)
 
     def _shape(self, schema: pa.Schema) -> _Shape:
         shape = self._shapes.get(schema)
@@ -255,18 +256,6 @@ def meta_sql(sync_id: int | None, has_changes: bool) -> str:
         )
     literal = orjson.dumps({"sync_id": sync_id, "changes": []}).decode()
     return f"CAST('{literal}' AS JSON)"
-
-
-def _with_changes(table: pa.Table, changes: list[list[dict[str, str]] | None]) -> pa.Table:
-    """`table` with `changes` added to its changes column (made when the rows had none)."""
-    index = table.schema.get_field_index(_CHANGES)
-    if index < 0:
-        # The changes column goes before the extraction time, where _narrow puts it.
-        at = table.schema.get_field_index(_EXTRACTED)
-        return table.add_column(at, _CHANGES, pa.array(changes, type=CHANGES_TYPE))
-    prior = table.column(index).to_pylist()
-    merged = [(p or []) + (c or []) or None for p, c in zip(prior, changes, strict=True)]
-    return table.set_column(index, _CHANGES, pa.array(merged, type=CHANGES_TYPE))
 
 
 def _row_groups(batches: list[pa.RecordBatch]) -> pa.Table:
