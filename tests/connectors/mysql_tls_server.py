@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.connectors.tls_certs import Pem, free_port
+from tests.connectors.tls_certs import Pem, free_port, write_private
 
 _SEARCH_PATH = f"{os.environ.get('PATH', '')}:/usr/sbin:/usr/local/sbin:/usr/bin"
 _OPTIONS = (
@@ -71,11 +71,7 @@ class TlsServer:
             os.chown(self.tmp, self._owner.pw_uid, self._owner.pw_gid)
 
     def _write(self, path: Path, text: str, mode: int) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-        if self._owner is not None:
-            os.chown(path, self._owner.pw_uid, self._owner.pw_gid)
+        write_private(path, text, mode, self._owner)
 
     def _user(self) -> list[str]:
         return [f"--user={self._owner.pw_name}"] if self._owner is not None else []

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.connectors.tls_certs import Pem, free_port
+from tests.connectors.tls_certs import Pem, free_port, write_private
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SSL_ONLY_DB = "tls_only"
@@ -59,11 +59,7 @@ class TlsServer:
             os.chown(self.root, self._owner.pw_uid, self._owner.pw_gid)
 
     def _write(self, path: Path, text: str, mode: int) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-        if self._owner is not None:
-            os.chown(path, self._owner.pw_uid, self._owner.pw_gid)
+        write_private(path, text, mode, self._owner)
 
     def _run(self, tool: str, *args: str) -> None:
         command = [str(PG_BIN / tool), *args]

@@ -4,9 +4,12 @@ certificates and password a test hands to the connectors and checks no error eve
 from __future__ import annotations
 
 import datetime
+import os
+import pwd
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -92,6 +95,16 @@ def make_server_cert(
         .sign(ca_key, hashes.SHA256())
     )
     return _pem(cert, key)
+
+
+def write_private(path: Path, text: str, mode: int, owner: pwd.struct_passwd | None) -> None:
+    """A new file created with `mode` from the start (a server refuses a key others could read), given to
+    `owner` (the server's OS user when the tests run as root)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    if owner is not None:
+        os.chown(path, owner.pw_uid, owner.pw_gid)
 
 
 def free_port() -> int:
